@@ -1,0 +1,44 @@
+"""The ``torch`` backend: a plain loop over :func:`spikeagents.snn.dynamics.neuron_step`.
+
+This is the oracle every fused kernel is tested against. It runs on any device and dtype and
+lets autograd build the graph (about six small ops per step).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from spikeagents.snn.dynamics import FAMILIES, NeuronSpec, neuron_step
+from spikeagents.snn.kernels import register_kernel
+from spikeagents.snn.surrogate import SurrogateFunction
+
+__all__ = ["multistep_reference"]
+
+
+def multistep_reference(
+    x_seq: Tensor,
+    v0: Tensor,
+    spec: NeuronSpec,
+    surrogate: SurrogateFunction,
+    decay: float | Tensor | None,
+) -> tuple[Tensor, Tensor]:
+    """Run T steps. ``x_seq: [T, ...]``, ``v0: [...]`` -> ``(out_seq, v_seq)``, each ``[T, ...]``."""
+    v = v0
+    outs: list[Tensor] = []
+    vs: list[Tensor] = []
+    for t in range(x_seq.shape[0]):
+        out, v = neuron_step(v, x_seq[t], spec, surrogate, decay)
+        outs.append(out)
+        vs.append(v)
+    v_seq = torch.stack(vs)
+    out_seq = v_seq if not spec.spiking else torch.stack(outs)
+    return out_seq, v_seq
+
+
+def _always(device: torch.device) -> str | None:
+    return None
+
+
+for _family in FAMILIES:
+    register_kernel(_family, "torch", multistep_reference, _always)
