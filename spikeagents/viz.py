@@ -79,9 +79,7 @@ def _finish(fig: Figure, save_to: PathLike | None) -> Figure:
         fmt = path.suffix.lstrip(".").lower()
         supported = fig.canvas.get_supported_filetypes()
         if fmt not in supported:
-            raise ValueError(
-                f"save_to must end in one of {sorted(supported)}, got {str(path)!r}"
-            )
+            raise ValueError(f"save_to must end in one of {sorted(supported)}, got {str(path)!r}")
         path.parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(path, dpi=fig.dpi, format=fmt)
     return fig

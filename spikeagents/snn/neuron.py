@@ -348,9 +348,7 @@ def get_neuron(name: str, **kwargs: Any) -> BaseNode:
     try:
         cls = NEURONS[name.lower()]
     except KeyError:
-        raise ValueError(
-            f"unknown neuron {name!r}; valid choices: {', '.join(NEURONS)}"
-        ) from None
+        raise ValueError(f"unknown neuron {name!r}; valid choices: {', '.join(NEURONS)}") from None
     if cls is ParametricLIFNode and "tau" in kwargs:
         kwargs["init_tau"] = kwargs.pop("tau")
     return cls(**kwargs)

@@ -244,7 +244,8 @@ class NonzeroSignLogAbs(_AlphaSurrogate):
 class Erf(_AlphaSurrogate):
     r"""Gaussian-error-function surrogate (the default of the spiking RNN cells).
 
-    .. math:: g(x) = \tfrac12 \operatorname{erfc}(-\alpha x) = \tfrac12 (1 + \operatorname{erf}(\alpha x)),
+    .. math:: g(x) = \tfrac12 \operatorname{erfc}(-\alpha x)
+              = \tfrac12 (1 + \operatorname{erf}(\alpha x)),
               \qquad g'(x) = \frac{\alpha}{\sqrt\pi} e^{-\alpha^2 x^2}
     """
 

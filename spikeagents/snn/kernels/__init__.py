@@ -113,7 +113,9 @@ def resolve_backend(backend: str, device: torch.device | str) -> str:
     """Turn ``"auto"`` into a concrete backend for ``device``; check an explicit one."""
     device = torch.device(device)
     if backend not in BACKEND_CHOICES:
-        raise ValueError(f"unknown backend {backend!r}; valid choices: {', '.join(BACKEND_CHOICES)}")
+        raise ValueError(
+            f"unknown backend {backend!r}; valid choices: {', '.join(BACKEND_CHOICES)}"
+        )
     if backend == "auto":
         preferred = ("cupy",) if device.type == "cuda" else ("cpu",)
         for name in preferred:

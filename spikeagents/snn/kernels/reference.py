@@ -23,7 +23,7 @@ def multistep_reference(
     surrogate: SurrogateFunction,
     decay: float | Tensor | None,
 ) -> tuple[Tensor, Tensor]:
-    """Run T steps. ``x_seq: [T, ...]``, ``v0: [...]`` -> ``(out_seq, v_seq)``, each ``[T, ...]``."""
+    """Run T steps: ``x_seq [T, ...]``, ``v0 [...]`` -> ``(out_seq, v_seq)``, each ``[T, ...]``."""
     v = v0
     outs: list[Tensor] = []
     vs: list[Tensor] = []
