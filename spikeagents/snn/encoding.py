@@ -16,8 +16,6 @@ This module depends on torch only.
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import Tensor, nn
 
@@ -31,6 +29,7 @@ __all__ = [
     "StatefulEncoder",
     "WeightedPhaseEncoder",
     "get_encoder",
+    "latency_spike_times",
 ]
 
 LATENCY_FUNCTIONS = ("linear", "log")
@@ -350,7 +349,7 @@ def latency_spike_times(x: Tensor, T: int, enc_function: str = "linear") -> Tens
     if enc_function == "linear":
         t_f = a * (1.0 - x64)
     else:
-        # ln(alpha x + 1) with alpha = e^a - 1 equals ln(x e^a + (1 - x)); logaddexp never overflows.
+        # ln(alpha x + 1), alpha = e^a - 1, equals ln(x e^a + (1 - x)); logaddexp cannot overflow.
         t_f = a - torch.logaddexp(a + torch.log(x64), torch.log1p(-x64))
     return torch.round(t_f).clamp_(0, T - 1).long()
 
@@ -430,10 +429,10 @@ class WeightedPhaseEncoder(StatefulEncoder):
 
     def _encode(self, x: Tensor) -> Tensor:
         x = _as_float(x)
-        _check_range(x, 0.0, 1.0 - 2.0**-self.K, f"WeightedPhaseEncoder(K={self.K})")
+        r = x.detach().double()
+        _check_range(r, 0.0, 1.0 - 2.0**-self.K, f"WeightedPhaseEncoder(K={self.K})")
         # Doubling a float64 and subtracting the leading bit is exact, so this is the true
         # binary expansion of the stored value, for any K.
-        r = x.detach().double()
         bits = []
         for _ in range(self.K):
             r = 2.0 * r
@@ -494,9 +493,7 @@ class GaussianTuning:
         [[[7.0, 0.0, 7.0, -1.0]]]
     """
 
-    def __init__(
-        self, n: int, m: int, x_min: Tensor, x_max: Tensor, beta: float = 1.5
-    ) -> None:
+    def __init__(self, n: int, m: int, x_min: Tensor, x_max: Tensor, beta: float = 1.5) -> None:
         self.n = _check_int(n, "n", 1)
         self.m = _check_int(m, "m", 3)
         if not (isinstance(beta, (int, float)) and beta > 0):
@@ -516,7 +513,9 @@ class GaussianTuning:
     def encode(self, x: Tensor, max_spike_time: int = 50) -> Tensor:
         _check_int(max_spike_time, "max_spike_time", 1)
         if x.dim() < 2 or x.shape[1] != self.n:
-            raise ValueError(f"encode expects x of shape [batch, n={self.n}, ...]; got {list(x.shape)}")
+            raise ValueError(
+                f"encode expects x of shape [batch, n={self.n}, ...]; got {list(x.shape)}"
+            )
         x = _as_float(x)
         extra = x.dim() - 2
         mu = self.mu.to(x).view(1, self.n, *([1] * extra), self.m)
