@@ -1,0 +1,159 @@
+"""Callbacks used by ``spikeagents train``: evaluation log and crash-safe checkpoints."""
+
+from __future__ import annotations
+
+import csv
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+from stable_baselines3.common.base_class import BaseAlgorithm
+from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.evaluation import evaluate_policy
+from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
+from stable_baselines3.common.vec_env import VecEnv, VecNormalize, sync_envs_normalization
+
+from spikeagents.rl.rundir import atomic_save
+
+__all__ = ["EvalLogCallback", "CheckpointEveryCallback", "save_checkpoint"]
+
+EVAL_FIELDS = (
+    "timesteps",
+    "mean_reward",
+    "std_reward",
+    "min_reward",
+    "max_reward",
+    "mean_length",
+    "wall_time_s",
+)
+
+
+class EvalLogCallback(BaseCallback):
+    """Every ``eval_freq`` environment steps, evaluate deterministically on a separate env.
+
+    Appends a row to ``evaluations.csv`` (flushed at once), logs ``eval/*`` scalars, saves
+    ``best_model.zip`` when the mean improves, and remembers the first step that reached
+    ``solved_score``.
+    """
+
+    def __init__(
+        self,
+        eval_env: VecEnv,
+        run_dir: Path,
+        eval_freq: int,
+        n_episodes: int,
+        solved_score: float | None = None,
+    ) -> None:
+        super().__init__()
+        self.eval_env = eval_env
+        self.run_dir = Path(run_dir)
+        self.eval_freq = max(1, int(eval_freq))
+        self.n_episodes = int(n_episodes)
+        self.solved_score = solved_score
+        self.best_mean = -np.inf
+        self.first_solved_step: int | None = None
+        self.last_eval_step = 0
+        self.eval_seconds = 0.0
+        self.history: list[tuple[int, float, float]] = []
+        self._start = time.time()
+
+    @property
+    def csv_path(self) -> Path:
+        return self.run_dir / "evaluations.csv"
+
+    def _on_training_start(self) -> None:
+        self.last_eval_step = self.num_timesteps
+        if self.csv_path.exists():  # resumed run: keep the history
+            with self.csv_path.open() as f:
+                for row in csv.DictReader(f):
+                    step, mean = int(row["timesteps"]), float(row["mean_reward"])
+                    self.history.append((step, mean, float(row["std_reward"])))
+                    self.best_mean = max(self.best_mean, mean)
+                    if self._solved(mean) and self.first_solved_step is None:
+                        self.first_solved_step = step
+
+    def _solved(self, mean: float) -> bool:
+        return self.solved_score is not None and mean >= self.solved_score
+
+    def _on_step(self) -> bool:
+        if self.num_timesteps - self.last_eval_step >= self.eval_freq:
+            self.last_eval_step = self.num_timesteps
+            self.evaluate()
+        return True
+
+    def evaluate(self) -> float:
+        started = time.time()
+        if isinstance(self.training_env, VecNormalize) or isinstance(self.eval_env, VecNormalize):
+            sync_envs_normalization(self.training_env, self.eval_env)
+        rewards, lengths = evaluate_policy(
+            self.model,
+            self.eval_env,
+            self.n_episodes,
+            deterministic=True,
+            return_episode_rewards=True,
+        )
+        mean, std = float(np.mean(rewards)), float(np.std(rewards))
+        row = [
+            self.num_timesteps,
+            mean,
+            std,
+            float(np.min(rewards)),
+            float(np.max(rewards)),
+            float(np.mean(lengths)),
+            round(time.time() - self._start, 2),
+        ]
+        new = not self.csv_path.exists()
+        with self.csv_path.open("a", newline="") as f:
+            writer = csv.writer(f)
+            if new:
+                writer.writerow(EVAL_FIELDS)
+            writer.writerow(row)
+            f.flush()
+            os.fsync(f.fileno())
+        self.history.append((self.num_timesteps, mean, std))
+        self.logger.record("eval/mean_reward", mean)
+        self.logger.record("eval/std_reward", std)
+        self.logger.record("eval/mean_ep_length", float(np.mean(lengths)))
+        if mean > self.best_mean:
+            self.best_mean = mean
+            atomic_save(self.run_dir / "best_model.zip", self.model.save)
+            _save_normalization(self.model, self.run_dir / "best_vecnormalize.pkl")
+        if self._solved(mean) and self.first_solved_step is None:
+            self.first_solved_step = self.num_timesteps
+        self.eval_seconds += time.time() - started
+        return mean
+
+
+def _save_normalization(model: BaseAlgorithm, path: Path) -> None:
+    env = model.get_vec_normalize_env()
+    if env is not None:
+        atomic_save(path, env.save)
+
+
+def save_checkpoint(model: BaseAlgorithm, run_dir: Path) -> None:
+    """Write ``checkpoint.zip`` (+ ``vecnormalize.pkl``, + ``replay_buffer.pkl`` off-policy)."""
+    run_dir = Path(run_dir)
+    if isinstance(model, OffPolicyAlgorithm) and model.replay_buffer is not None:
+        atomic_save(run_dir / "replay_buffer.pkl", model.save_replay_buffer)
+    _save_normalization(model, run_dir / "vecnormalize.pkl")
+    atomic_save(run_dir / "checkpoint.zip", model.save)  # last: it marks a complete checkpoint
+
+
+class CheckpointEveryCallback(BaseCallback):
+    """Save a checkpoint every ``freq`` environment steps (and once more at the end)."""
+
+    def __init__(self, run_dir: Path, freq: int) -> None:
+        super().__init__()
+        self.run_dir = Path(run_dir)
+        self.freq = max(1, int(freq))
+        self.last = 0
+
+    def _on_training_start(self) -> None:
+        self.last = self.num_timesteps
+
+    def _on_step(self) -> bool:
+        if self.num_timesteps - self.last >= self.freq:
+            self.last = self.num_timesteps
+            save_checkpoint(self.model, self.run_dir)
+        return True

@@ -1,0 +1,178 @@
+"""The zoo of trained spiking agents: safe to load (no pickle), checked by hash.
+
+Each agent is a folder ``zoo/<algo>/<env>/`` with:
+
+- ``weights.safetensors``: the policy's ``state_dict`` (plus observation-normalisation statistics
+  as ``vecnormalize.obs_mean`` / ``vecnormalize.obs_var`` when the env normalises observations);
+- ``card.yaml``: the resolved training config, timesteps, seed, evaluation result and the
+  sha256 of the weights file.
+
+Loading builds the model from the config and loads the tensors; a weights file whose hash does
+not match the card is refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import yaml
+from safetensors.torch import load_file, save_file
+from stable_baselines3.common.base_class import BaseAlgorithm
+from stable_baselines3.common.vec_env import VecEnv, VecNormalize
+
+from spikeagents.config import TrainConfig
+from spikeagents.rl.rundir import atomic_path, atomic_write_text
+
+__all__ = [
+    "ZooAgent",
+    "ZooError",
+    "save_zoo_agent",
+    "load_zoo_agent",
+    "list_zoo",
+    "sha256_file",
+]
+
+WEIGHTS = "weights.safetensors"
+CARD = "card.yaml"
+_NORM_PREFIX = "vecnormalize."
+
+
+class ZooError(ValueError):
+    """A zoo folder that is missing, incomplete or tampered with."""
+
+
+def sha256_file(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+@dataclass
+class ZooAgent:
+    """A loaded zoo agent: the SB3 model, its config and its card."""
+
+    model: BaseAlgorithm | None
+    config: TrainConfig
+    card: dict[str, Any]
+    path: Path
+    obs_mean: np.ndarray | None = None
+    obs_var: np.ndarray | None = None
+
+    def normalize_env(self, env: VecEnv) -> VecEnv:
+        """Wrap ``env`` with the agent's frozen observation normalisation (if it has one)."""
+        if self.obs_mean is None:
+            return env
+        norm = VecNormalize(env, training=False, norm_obs=True, norm_reward=False)
+        norm.obs_rms.mean = self.obs_mean.copy()
+        norm.obs_rms.var = self.obs_var.copy()
+        norm_cfg = self.card.get("normalization", {})
+        norm.clip_obs = float(norm_cfg.get("clip_obs", norm.clip_obs))
+        norm.epsilon = float(norm_cfg.get("epsilon", norm.epsilon))
+        return norm
+
+
+def save_zoo_agent(
+    model: BaseAlgorithm,
+    config: TrainConfig,
+    dest: str | Path,
+    evaluation: dict[str, Any],
+    extra: dict[str, Any] | None = None,
+) -> Path:
+    """Write ``dest/weights.safetensors`` and ``dest/card.yaml`` (both atomically)."""
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    tensors = {k: v.detach().cpu().contiguous() for k, v in model.policy.state_dict().items()}
+    card: dict[str, Any] = {}
+    norm = model.get_vec_normalize_env()
+    if norm is not None and norm.norm_obs:
+        tensors[_NORM_PREFIX + "obs_mean"] = torch.as_tensor(norm.obs_rms.mean, dtype=torch.float64)
+        tensors[_NORM_PREFIX + "obs_var"] = torch.as_tensor(norm.obs_rms.var, dtype=torch.float64)
+        card["normalization"] = {"clip_obs": float(norm.clip_obs), "epsilon": float(norm.epsilon)}
+    with atomic_path(dest / WEIGHTS) as tmp:
+        save_file(tensors, str(tmp))
+    card = {
+        "algo": config.algo,
+        "env": config.env.id,
+        "timesteps": int(model.num_timesteps),
+        "seed": config.seed,
+        "evaluation": evaluation,
+        "sha256": sha256_file(dest / WEIGHTS),
+        "weights_bytes": (dest / WEIGHTS).stat().st_size,
+        **card,
+        **(extra or {}),
+        "config": config.to_dict(),
+    }
+    atomic_write_text(dest / CARD, yaml.safe_dump(card, sort_keys=False))
+    return dest
+
+
+def read_card(path: str | Path) -> dict[str, Any]:
+    path = Path(path)
+    card_path = path / CARD
+    if not card_path.exists():
+        raise ZooError(f"{path} is not a zoo agent: it has no {CARD}")
+    card = yaml.safe_load(card_path.read_text())
+    if not isinstance(card, dict) or "sha256" not in card or "config" not in card:
+        raise ZooError(f"{card_path} is incomplete: it needs 'sha256' and 'config'")
+    return card
+
+
+def load_zoo_agent(path: str | Path, env: VecEnv | None = None, device: str = "cpu") -> ZooAgent:
+    """Load a zoo agent without unpickling anything.
+
+    :param path: the agent's folder (``zoo/<algo>/<env>``).
+    :param env: the env to attach (built from the config when ``None``).
+    :raises ZooError: missing files, or weights whose sha256 differs from the card's.
+    """
+    from spikeagents.rl.training import build_model, make_env
+
+    path = Path(path)
+    card = read_card(path)
+    weights = path / WEIGHTS
+    if not weights.exists():
+        raise ZooError(f"{path} has a card but no {WEIGHTS}")
+    digest = sha256_file(weights)
+    if digest != card["sha256"]:
+        raise ZooError(
+            f"refusing to load {weights}: its sha256 is {digest}, but {path / CARD} says "
+            f"{card['sha256']} (the file was modified or corrupted)"
+        )
+    config = TrainConfig.from_dict(card["config"], source=str(path / CARD))
+    tensors = load_file(str(weights))
+    obs_mean = tensors.pop(_NORM_PREFIX + "obs_mean", None)
+    obs_var = tensors.pop(_NORM_PREFIX + "obs_var", None)
+    agent = ZooAgent(
+        model=None,
+        config=config,
+        card=card,
+        path=path,
+        obs_mean=None if obs_mean is None else obs_mean.numpy(),
+        obs_var=None if obs_var is None else obs_var.numpy(),
+    )
+    if env is None:
+        env = agent.normalize_env(make_env(config.env, 1, seed=None, normalize=False))
+    model = build_model(config, env)
+    model.policy.load_state_dict(tensors)
+    model.policy.to(device)
+    model.num_timesteps = int(card.get("timesteps", 0))
+    agent.model = model
+    return agent
+
+
+def list_zoo(root: str | Path) -> list[tuple[Path, dict[str, Any]]]:
+    """Every ``(folder, card)`` under ``root/<algo>/<env>/``, sorted by algo and env."""
+    root = Path(root)
+    out = []
+    for card_path in sorted(root.glob(f"*/*/{CARD}")):
+        try:
+            out.append((card_path.parent, read_card(card_path.parent)))
+        except ZooError:
+            continue
+    return out

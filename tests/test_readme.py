@@ -1,0 +1,30 @@
+"""The README's Python examples run as written (the SB3 training one with a smaller budget)."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
+
+
+def test_readme_has_examples() -> None:
+    assert len(BLOCKS) >= 4
+
+
+@pytest.mark.parametrize("index", range(len(BLOCKS)))
+def test_readme_example_runs(index: int, tmp_path, monkeypatch) -> None:
+    code = BLOCKS[index].replace("model.learn(20_000)", "model.learn(128)")
+    code = code.replace('"CartPole-v1",', '"CartPole-v1", n_steps=64, batch_size=64,')
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {}
+    if index > 0:  # later blocks build on earlier ones, as a reader running them in order would
+        for earlier in BLOCKS[1:index]:
+            exec(compile(earlier, f"README block {BLOCKS.index(earlier)}", "exec"), namespace)
+    exec(compile(code, f"README block {index}", "exec"), namespace)
+    if "raster.png" in code:
+        assert os.path.getsize(tmp_path / "raster.png") > 1000
