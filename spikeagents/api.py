@@ -21,7 +21,12 @@ from spikeagents.rl.rundir import latest_run_dir, next_run_dir
 from spikeagents.rl.training import load_run_config, run_training
 from spikeagents.rl.watch import LoadedAgent, evaluate_agent, load_agent, record_frames
 
+class NoDisplayError(RuntimeError):
+    """``enjoy`` was asked for, but no window can open here."""
+
+
 __all__ = [
+    "NoDisplayError",
     "train",
     "evaluate",
     "enjoy",
@@ -227,9 +232,10 @@ def zoo_add(
     agent = load_agent(cfg.algo, cfg.env.id, run_dir=run_dir)
     result = evaluate_agent(agent, episodes)
     dest = Path(zoo_dir or zoo_root()) / cfg.algo / cfg.env.id
-    # the model loaded from the run has no VecNormalize attached: attach the frozen one
-    agent.model.set_env(agent.make_env())
-    save_zoo_agent(agent.model, cfg, dest, result)
+    stats = None
+    if agent.obs_mean is not None and agent.obs_var is not None:
+        stats = (agent.obs_mean, agent.obs_var, agent.clip_obs)
+    save_zoo_agent(agent.model, cfg, dest, result, obs_stats=stats)
     return {"path": str(dest), **result}
 
 

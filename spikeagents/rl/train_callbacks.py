@@ -83,9 +83,11 @@ class EvalLogCallback(BaseCallback):
         return True
 
     def evaluate(self) -> float:
+        """Evaluate now (also callable after training, once ``init_callback`` has run)."""
         started = time.time()
-        if isinstance(self.training_env, VecNormalize) or isinstance(self.eval_env, VecNormalize):
-            sync_envs_normalization(self.training_env, self.eval_env)
+        train_env = self.model.get_env()
+        if isinstance(train_env, VecNormalize) or isinstance(self.eval_env, VecNormalize):
+            sync_envs_normalization(train_env, self.eval_env)
         rewards, lengths = evaluate_policy(
             self.model,
             self.eval_env,

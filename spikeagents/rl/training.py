@@ -170,8 +170,6 @@ def run_training(
         atomic_save(run_dir / "model_vecnormalize.pkl", model.get_vec_normalize_env().save)
     eval_env = make_env(cfg.env, 1, eval_seed, _gamma(cfg), training=False)
     evaluator.eval_env = eval_env
-    evaluator.model = model
-    evaluator.training_env = model.get_env()
     final = evaluator.evaluate()
     summary = _summary(cfg, model, evaluator, status, learn_seconds, final_mean=final)
     atomic_write_text(run_dir / "summary.json", json.dumps(summary, indent=2) + "\n")

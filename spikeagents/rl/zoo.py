@@ -84,17 +84,25 @@ def save_zoo_agent(
     dest: str | Path,
     evaluation: dict[str, Any],
     extra: dict[str, Any] | None = None,
+    obs_stats: tuple[np.ndarray, np.ndarray, float] | None = None,
 ) -> Path:
-    """Write ``dest/weights.safetensors`` and ``dest/card.yaml`` (both atomically)."""
+    """Write ``dest/weights.safetensors`` and ``dest/card.yaml`` (both atomically).
+
+    :param obs_stats: ``(mean, var, clip_obs)`` of the observation normalisation; by default
+        taken from the model's ``VecNormalize`` env, if it has one.
+    """
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
-    tensors = {k: v.detach().cpu().contiguous() for k, v in model.policy.state_dict().items()}
-    card: dict[str, Any] = {}
+    tensors, aliases = _dedupe(model.policy.state_dict())
+    card: dict[str, Any] = {"aliases": aliases} if aliases else {}
     norm = model.get_vec_normalize_env()
-    if norm is not None and norm.norm_obs:
-        tensors[_NORM_PREFIX + "obs_mean"] = torch.as_tensor(norm.obs_rms.mean, dtype=torch.float64)
-        tensors[_NORM_PREFIX + "obs_var"] = torch.as_tensor(norm.obs_rms.var, dtype=torch.float64)
-        card["normalization"] = {"clip_obs": float(norm.clip_obs), "epsilon": float(norm.epsilon)}
+    if obs_stats is None and norm is not None and norm.norm_obs:
+        obs_stats = (norm.obs_rms.mean, norm.obs_rms.var, float(norm.clip_obs))
+    if obs_stats is not None:
+        mean, var, clip = obs_stats
+        tensors[_NORM_PREFIX + "obs_mean"] = torch.as_tensor(mean, dtype=torch.float64)
+        tensors[_NORM_PREFIX + "obs_var"] = torch.as_tensor(var, dtype=torch.float64)
+        card["normalization"] = {"clip_obs": float(clip), "epsilon": 1e-8}
     with atomic_path(dest / WEIGHTS) as tmp:
         save_file(tensors, str(tmp))
     card = {
@@ -111,6 +119,22 @@ def save_zoo_agent(
     }
     atomic_write_text(dest / CARD, yaml.safe_dump(card, sort_keys=False))
     return dest
+
+
+def _dedupe(state: dict[str, torch.Tensor]) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+    """Keep one copy of tensors shared under several names (SB3 exposes the actor's extractor
+    as both ``features_extractor`` and ``pi_features_extractor``); return the aliases."""
+    tensors: dict[str, torch.Tensor] = {}
+    aliases: dict[str, str] = {}
+    seen: dict[tuple[int, int, tuple[int, ...]], str] = {}
+    for name, value in state.items():
+        key = (value.untyped_storage().data_ptr(), value.storage_offset(), tuple(value.shape))
+        if key in seen:
+            aliases[name] = seen[key]
+        else:
+            seen[key] = name
+            tensors[name] = value.detach().cpu().contiguous().clone()
+    return tensors, aliases
 
 
 def read_card(path: str | Path) -> dict[str, Any]:
@@ -146,6 +170,10 @@ def load_zoo_agent(path: str | Path, env: VecEnv | None = None, device: str = "c
         )
     config = TrainConfig.from_dict(card["config"], source=str(path / CARD))
     tensors = load_file(str(weights))
+    for alias, original in (card.get("aliases") or {}).items():
+        if original not in tensors:
+            raise ZooError(f"{path / CARD}: alias {alias!r} points to a missing tensor")
+        tensors[alias] = tensors[original]
     obs_mean = tensors.pop(_NORM_PREFIX + "obs_mean", None)
     obs_var = tensors.pop(_NORM_PREFIX + "obs_var", None)
     agent = ZooAgent(
