@@ -1,7 +1,7 @@
 """A spiking PPO agent on CartPole-v1 in plain Stable-Baselines3 code.
 
 The policy: the 4 observations are a constant input current to 64 integrate-and-fire neurons run
-for T=8 steps; the actor's logits and the critic's value are membrane potentials of non-spiking
+for T=16 steps (soft reset); the logits and the value are membrane potentials of non-spiking
 LIF readout neurons. Hyperparameters are the RL Zoo's tuned PPO settings for CartPole.
 
 Run:  .venv/bin/python examples/sb3_cartpole.py  (about a minute on one CPU core)
@@ -35,7 +35,7 @@ model = PPO(
     ent_coef=0.0,
     learning_rate=linear(1e-3),
     clip_range=linear(0.2),
-    policy_kwargs=dict(T=8, hidden_sizes=[64], neuron="if", init_gain=2.0, readout="last"),
+    policy_kwargs=dict(T=16, hidden_sizes=[64], neuron="if", v_reset=None, init_gain=2.0),
     seed=0,
     verbose=0,
 )

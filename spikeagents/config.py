@@ -316,12 +316,12 @@ class PolicyConfig:
     the actor-critic options ``share_features_extractor``, ``ortho_init``, ``log_std_init``.
     """
 
-    T: int = 8
+    T: int = 16
     hidden_sizes: tuple[int, ...] = (64,)
     neuron: str = "if"
     tau: float = 2.0
     v_threshold: float = 1.0
-    v_reset: float | None = 0.0
+    v_reset: float | None = None
     detach_reset: bool = True
     surrogate: str = "atan"
     surrogate_alpha: float | None = None
@@ -329,7 +329,7 @@ class PolicyConfig:
     pop_size: int = 10
     obs_low: float | tuple[float, ...] = -1.0
     obs_high: float | tuple[float, ...] = 1.0
-    init_gain: float = 1.0
+    init_gain: float = 2.0
     backend: str = "auto"
     readout: str = "last"
     readout_tau: float = 2.0

@@ -112,18 +112,19 @@ def test_rl_zoo_cartpole_ppo_recipe() -> None:
     assert hp.learning_rate == Schedule("linear", 1e-3) and hp.clip_range == Schedule("linear", 0.2)
     p = cfg.policy
     assert (p.T, p.hidden_sizes, p.neuron, p.surrogate, p.encoder) == (
-        8,
+        16,
         (64,),
         "if",
         "atan",
         "direct",
     )
     assert (p.detach_reset, p.readout, p.readout_tau, p.init_gain) == (True, "last", 2.0, 2.0)
+    assert p.v_reset is None  # soft reset
 
 
 def test_entry_is_merged_over_default() -> None:
     cfg = load_train_config("ppo", "Acrobot-v1")
-    assert cfg.policy.init_gain == 2.0 and cfg.policy.T == 8  # from default
+    assert cfg.policy.init_gain == 2.0 and cfg.policy.T == 16  # from default
     assert cfg.hyperparams.n_steps == 256  # from the entry
     assert cfg.hyperparams.batch_size == 64  # SB3's default: set nowhere
     # env: envs/Acrobot-v1.yaml, with the entry's `env: normalize` merged over it
