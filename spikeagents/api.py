@@ -16,10 +16,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from spikeagents.classify.api import classify
 from spikeagents.config import load_train_config, zoo_root
-from spikeagents.rl.rundir import latest_run_dir, next_run_dir
 from spikeagents.rl.training import load_run_config, run_training
 from spikeagents.rl.watch import LoadedAgent, evaluate_agent, load_agent, record_frames
+from spikeagents.rundir import latest_run_dir, next_run_dir
+
 
 class NoDisplayError(RuntimeError):
     """``enjoy`` was asked for, but no window can open here."""
@@ -27,6 +29,7 @@ class NoDisplayError(RuntimeError):
 
 __all__ = [
     "NoDisplayError",
+    "classify",
     "train",
     "evaluate",
     "enjoy",

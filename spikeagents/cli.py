@@ -99,12 +99,20 @@ def build_parser() -> argparse.ArgumentParser:
     za.add_argument("run_dir")
     za.add_argument("--zoo", dest="zoo_dir")
     za.add_argument("--episodes", type=int)
+
+    from spikeagents.classify.cli import add_parser as add_classify_parser
+
+    add_classify_parser(sub)
     return parser
 
 
 def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from spikeagents import api
 
+    if args.command == "classify":
+        from spikeagents.classify.cli import run as run_classify
+
+        return run_classify(args, argv)
     if args.command == "train":
         command = " ".join(shlex.quote(a) for a in ["spikeagents", *argv])
         summary = api.train(

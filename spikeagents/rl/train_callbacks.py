@@ -14,7 +14,7 @@ from stable_baselines3.common.evaluation import evaluate_policy
 from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize, sync_envs_normalization
 
-from spikeagents.rl.rundir import atomic_save
+from spikeagents.rundir import atomic_save
 
 __all__ = ["EvalLogCallback", "CheckpointEveryCallback", "save_checkpoint"]
 

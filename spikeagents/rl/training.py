@@ -20,8 +20,8 @@ from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv, VecNormalize
 from spikeagents.config import EnvConfig, TrainConfig, make_wrapped_env
 from spikeagents.rl.algos import get_algo
 from spikeagents.rl.callbacks import FiringRateCallback
-from spikeagents.rl.rundir import atomic_save, atomic_write_text
 from spikeagents.rl.train_callbacks import CheckpointEveryCallback, EvalLogCallback, save_checkpoint
+from spikeagents.rundir import atomic_save, atomic_write_text
 
 __all__ = ["make_env", "build_model", "run_training", "load_run_config", "TrainingInterrupted"]
 

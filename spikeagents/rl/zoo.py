@@ -26,7 +26,7 @@ from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 
 from spikeagents.config import TrainConfig
-from spikeagents.rl.rundir import atomic_path, atomic_write_text
+from spikeagents.rundir import atomic_path, atomic_write_text
 
 __all__ = [
     "ZooAgent",

@@ -1,0 +1,93 @@
+"""The ``spikeagents classify`` subcommand: argparse over ``classify.api.classify``.
+
+::
+
+    spikeagents classify TASK [--config FILE] [--set KEY=VALUE]... [--data-dir D] [--epochs N]
+                              [--device D] [--run-dir D] [--runs-root D] [--resume RUN_DIR]
+                              [--no-progress]
+    spikeagents classify TASK --eval RUN_DIR [--data-dir D] [--device D]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+__all__ = ["add_parser", "run"]
+
+_SUMMARY_KEYS = (
+    "task",
+    "data",
+    "run_dir",
+    "epochs",
+    "best_epoch",
+    "epoch",
+    "test_acc",
+    "test_loss",
+    "train_images_per_s",
+    "seconds",
+    "device",
+)
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Add ``classify`` to the ``spikeagents`` subcommands; returns its parser."""
+    from spikeagents.classify.tasks import TASKS
+
+    tasks = "; ".join(f"{name}: {t.summary}" for name, t in TASKS.items())
+    p = subparsers.add_parser(
+        "classify",
+        help="train or evaluate a spiking classifier (MNIST, Fashion-MNIST, DVS128 Gesture)",
+        description=f"Train or evaluate a spiking classifier. Tasks: {tasks}.",
+    )
+    p.add_argument("task", choices=sorted(TASKS), metavar="TASK", help=", ".join(sorted(TASKS)))
+    p.add_argument("--config", help="recipe YAML (default: configs/classify/<task>.yaml)")
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a recipe value, e.g. --set data=digits --set model.tau=2.0 (repeatable)",
+    )
+    p.add_argument("--data-dir", help="dataset folder (default: ./data)")
+    p.add_argument("--epochs", type=int, help="number of training epochs")
+    p.add_argument("--device", help="cpu, cuda, cuda:N or auto (default: from the recipe)")
+    p.add_argument("--run-dir", help="where to write the run (default: runs/classify/<task>_<n>)")
+    p.add_argument("--runs-root", default="runs", help="root of the run folders (default: runs)")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--eval", dest="eval_dir", metavar="RUN_DIR", help="evaluate a run")
+    mode.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    return p
+
+
+def run(args: argparse.Namespace, argv: Sequence[str] | None = None) -> int:
+    """Run a parsed ``classify`` command; prints a JSON summary and returns 0.
+
+    :param argv: the command line (saved as ``command.txt``; default ``sys.argv[1:]``).
+    """
+    from spikeagents.classify.api import classify
+
+    words = list(sys.argv[1:] if argv is None else argv)
+    command = " ".join(shlex.quote(a) for a in ["spikeagents", *words])
+    metrics = classify(
+        args.task,
+        config=args.config,
+        overrides=args.overrides,
+        data_dir=args.data_dir,
+        epochs=args.epochs,
+        device=args.device,
+        run_dir=args.run_dir,
+        runs_root=args.runs_root,
+        eval_dir=args.eval_dir,
+        progress=not args.no_progress,
+        resume=args.resume,
+        command=command,
+    )
+    print(json.dumps({k: metrics[k] for k in _SUMMARY_KEYS if k in metrics}, indent=2))
+    return 0
