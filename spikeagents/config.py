@@ -331,7 +331,7 @@ class PolicyConfig:
     obs_high: float | tuple[float, ...] = 1.0
     init_gain: float = 2.0
     backend: str = "auto"
-    readout: str = "last"
+    readout: str = "mean"
     readout_tau: float = 2.0
     share_features_extractor: bool = False
     ortho_init: bool = False

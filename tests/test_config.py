@@ -118,7 +118,7 @@ def test_rl_zoo_cartpole_ppo_recipe() -> None:
         "atan",
         "direct",
     )
-    assert (p.detach_reset, p.readout, p.readout_tau, p.init_gain) == (True, "last", 2.0, 2.0)
+    assert (p.detach_reset, p.readout, p.readout_tau, p.init_gain) == (True, "mean", 2.0, 2.0)
     assert p.v_reset is None  # soft reset
 
 

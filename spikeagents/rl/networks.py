@@ -108,11 +108,11 @@ class SpikingBody(nn.Module):
         self,
         in_dim: int,
         hidden_sizes: Sequence[int] = (64,),
-        T: int = 8,
+        T: int = 16,
         neuron: str = "if",
         tau: float = 2.0,
         v_threshold: float = 1.0,
-        v_reset: float | None = 0.0,
+        v_reset: float | None = None,
         detach_reset: bool = True,
         surrogate: str = "atan",
         surrogate_alpha: float | None = None,
@@ -120,7 +120,7 @@ class SpikingBody(nn.Module):
         pop_size: int = 10,
         obs_low: float | Sequence[float] = -1.0,
         obs_high: float | Sequence[float] = 1.0,
-        init_gain: float = 1.0,
+        init_gain: float = 2.0,
         backend: str = "auto",
     ) -> None:
         super().__init__()
@@ -221,7 +221,7 @@ class MembraneReadout(nn.Module):
     :param in_dim: H. :param out_dim: outputs. :param T: steps. :param tau: readout time constant.
     """
 
-    def __init__(self, in_dim: int, out_dim: int, T: int, tau: float = 2.0, readout: str = "last"):
+    def __init__(self, in_dim: int, out_dim: int, T: int, tau: float = 2.0, readout: str = "mean"):
         super().__init__()
         self.linear = nn.Linear(in_dim, out_dim)
         self.trace = ReadoutTrace(T, tau, readout)
@@ -237,7 +237,7 @@ class ReadoutTrace(nn.Module):
     non-spiking LIF readout fed :math:`W S_t + b'` with :math:`b' = b / \sum_t k_t`.
     """
 
-    def __init__(self, T: int, tau: float = 2.0, readout: str = "last") -> None:
+    def __init__(self, T: int, tau: float = 2.0, readout: str = "mean") -> None:
         super().__init__()
         self.T, self.tau, self.readout = int(T), float(tau), readout
         self.register_buffer("weights", readout_weights(self.T, tau, readout).float(), False)
@@ -262,7 +262,7 @@ class SpikingNetwork(nn.Module):
         self,
         in_dim: int,
         out_dim: int,
-        readout: str = "last",
+        readout: str = "mean",
         readout_tau: float = 2.0,
         **body_kwargs: Any,
     ) -> None:
@@ -291,7 +291,7 @@ class SpikingExtractor(BaseFeaturesExtractor):
     def __init__(
         self,
         observation_space: gym.spaces.Box,
-        readout: str = "last",
+        readout: str = "mean",
         readout_tau: float = 2.0,
         **body_kwargs: Any,
     ) -> None:
