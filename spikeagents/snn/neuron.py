@@ -30,6 +30,7 @@ Example::
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any, ClassVar
 
@@ -54,6 +55,11 @@ __all__ = [
 ]
 
 STEP_MODES = ("s", "m")
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_spec(*key: Any) -> NeuronSpec:
+    return NeuronSpec(*key)
 
 
 class BaseNode(nn.Module):
@@ -125,14 +131,18 @@ class BaseNode(nn.Module):
 
     @property
     def spec(self) -> NeuronSpec:
-        return NeuronSpec(
-            family=self.family,
-            v_threshold=self.v_threshold,
-            v_reset=self.v_reset,
-            decay_input=self.decay_input,
-            detach_reset=self.detach_reset,
-            spiking=self.spiking,
+        """The static configuration the kernels specialise on (cached per distinct value)."""
+        key = (
+            self.family,
+            self.v_threshold,
+            self.v_reset,
+            self.decay_input,
+            self.detach_reset,
+            self.spiking,
         )
+        if isinstance(self.v_threshold, Tensor):  # e.g. functional.set_threshold_margin
+            return NeuronSpec(*key)
+        return _cached_spec(*key)
 
     def decay(self) -> float | Tensor | None:
         """``1/tau`` for the leaky families (a float, or a tensor for ParametricLIF)."""
@@ -141,8 +151,8 @@ class BaseNode(nn.Module):
     # -- state ---------------------------------------------------------------------------------
     def reset(self) -> None:
         """Forget the state: ``v`` back to its initial value, ``v_seq`` cleared."""
-        self.v = self.v_rest
-        self.v_seq = None
+        self.__dict__["v"] = self.v_rest
+        self.__dict__["v_seq"] = None
 
     def _initial_v(self, x: Tensor) -> Tensor:
         v = self.v
@@ -169,7 +179,9 @@ class BaseNode(nn.Module):
     def single_step_forward(self, x: Tensor) -> Tensor:
         """One step: ``x [B, ...] -> out [B, ...]``; updates ``v``."""
         v = self._initial_v(x)
-        out, self.v = dynamics.neuron_step(v, x, self.spec, self.surrogate, self.decay())
+        out, self.__dict__["v"] = dynamics.neuron_step(
+            v, x, self.spec, self.surrogate, self.decay()
+        )
         return out
 
     def multi_step_forward(self, x_seq: Tensor) -> Tensor:
@@ -186,9 +198,9 @@ class BaseNode(nn.Module):
             x_seq.reshape(shape[0], -1), v0.reshape(-1), self.spec, self.surrogate, self.decay()
         )
         v_seq = v_seq.view(shape)
-        self.v = v_seq[-1]
+        self.__dict__["v"] = v_seq[-1]
         if self.store_v_seq:
-            self.v_seq = v_seq
+            self.__dict__["v_seq"] = v_seq
         return out_seq.view(shape)
 
     def extra_repr(self) -> str:

@@ -27,8 +27,10 @@ def multistep_reference(
     v = v0
     outs: list[Tensor] = []
     vs: list[Tensor] = []
-    for t in range(x_seq.shape[0]):
-        out, v = neuron_step(v, x_seq[t], spec, surrogate, decay)
+    # unbind (not x_seq[t]): its backward stacks the per-step gradients once instead of adding
+    # a full [T, ...] zero tensor per step
+    for x in x_seq.unbind(0):
+        out, v = neuron_step(v, x, spec, surrogate, decay)
         outs.append(out)
         vs.append(v)
     v_seq = torch.stack(vs)

@@ -1,0 +1,306 @@
+"""The Python side shared by the fused backends (``cpu`` and ``cupy``): codes, checks, autograd.
+
+A backend supplies a :class:`Launcher` (run the compiled forward and backward over ``[T, N]``);
+:func:`run_fused` does the rest once for both: it turns the neuron spec and surrogate into the
+integer codes and scalars of ``neuron_step.h`` (:class:`Config`), makes the inputs contiguous,
+and either calls the forward directly (no gradient needed: nothing is saved) or through an
+``autograd.Function`` whose backward runs the fused backward pass.
+
+Saved for backward: the input ``X``, the initial state ``V0`` and the voltage output ``V``,
+nothing else: the backward recomputes ``H[t] = charge(V[t-1], X[t])`` exactly as the forward
+computed it, and ``S`` from ``H``. (The caller holds ``V`` anyway, and ``X`` is as large as the
+``H`` it replaces; the forward writes two ``[T, N]`` arrays instead of three.)
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any, NamedTuple, Protocol
+
+import torch
+from torch import Tensor
+
+from spikeagents.snn.dynamics import NeuronSpec
+from spikeagents.snn.surrogate import (
+    ATan,
+    Erf,
+    NonzeroSignLogAbs,
+    PiecewiseExp,
+    PiecewiseLeakyReLU,
+    PiecewiseQuadratic,
+    Sigmoid,
+    SoftSign,
+    SurrogateFunction,
+)
+
+__all__ = [
+    "CHARGE_IF",
+    "CHARGE_LIF",
+    "CHARGE_LIF_NODI",
+    "MODE_NONSPIKING",
+    "MODE_HARD",
+    "MODE_SOFT",
+    "SURROGATE_CODES",
+    "Config",
+    "Launcher",
+    "make_config",
+    "unsupported_reason",
+    "run_fused",
+    "warn_once",
+]
+
+# the codes of neuron_step.h
+CHARGE_IF, CHARGE_LIF, CHARGE_LIF_NODI = 0, 1, 2
+MODE_NONSPIKING, MODE_HARD, MODE_SOFT = 0, 1, 2
+#: surrogate class -> SA_SUR_* code; each has its closed-form derivative in neuron_step.h
+SURROGATE_CODES: dict[type[SurrogateFunction], int] = {
+    Sigmoid: 0,
+    ATan: 1,
+    PiecewiseQuadratic: 2,
+    PiecewiseExp: 3,
+    SoftSign: 4,
+    NonzeroSignLogAbs: 5,
+    Erf: 6,
+    PiecewiseLeakyReLU: 7,
+}
+
+
+class Config(NamedTuple):
+    """Everything the compiled kernels specialise on, as C-friendly numbers."""
+
+    charge: int
+    mode: int
+    detach: int
+    surrogate: int
+    decay: float
+    v_rest: float
+    v_threshold: float
+    v_reset: float
+    p0: float
+    p1: float
+
+
+class Launcher(Protocol):
+    """A compiled backend: forward and backward over contiguous ``[T, N]`` tensors."""
+
+    #: ``True``: the decay is read on the device from ``decay_t`` (no host sync); ``False``: the
+    #: launcher uses ``Config.decay``.
+    decay_on_device: bool
+
+    def forward(
+        self, x: Tensor, v0: Tensor, cfg: Config, decay_t: Tensor | None
+    ) -> tuple[Tensor | None, Tensor]:
+        """``(out [T, N], or None for readouts; v [T, N])``."""
+        ...
+
+    def backward(
+        self,
+        x: Tensor,
+        v0: Tensor,
+        v: Tensor,
+        grad_out: Tensor | None,
+        grad_v: Tensor | None,
+        cfg: Config,
+        decay_t: Tensor | None,
+        need_grad_decay: bool,
+    ) -> tuple[Tensor, Tensor, Tensor | None]:
+        """``(dL/dX [T, N], dL/dV0 [N], dL/dd per neuron [N] float64 or None)``."""
+        ...
+
+
+_WARNED: set[str] = set()
+
+
+def warn_once(message: str) -> None:
+    """Warn with ``message`` the first time only (per process)."""
+    if message not in _WARNED:
+        _WARNED.add(message)
+        warnings.warn(message, RuntimeWarning, stacklevel=3)
+
+
+def unsupported_reason(
+    x_seq: Tensor,
+    v0: Tensor,
+    spec: NeuronSpec,
+    surrogate: SurrogateFunction,
+    decay: float | Tensor | None,
+    dtypes: frozenset[torch.dtype],
+) -> str | None:
+    """Why a fused kernel cannot run this call (the caller then uses the reference), or None."""
+    if x_seq.dtype not in dtypes:
+        names = ", ".join(sorted(str(d).replace("torch.", "") for d in dtypes))
+        return f"dtype {str(x_seq.dtype).replace('torch.', '')} (fused kernels here: {names})"
+    if x_seq.dim() < 1 or x_seq.numel() == 0:
+        return ""  # empty: nothing to fuse, not worth a warning
+    if v0.dtype != x_seq.dtype or v0.device != x_seq.device:
+        return "v0 with another dtype or device than x_seq"
+    if spec.spiking:
+        if type(surrogate) not in SURROGATE_CODES:
+            return f"surrogate {type(surrogate).__name__} (no closed-form derivative in C)"
+        if not surrogate.spiking:
+            return "a surrogate in primitive mode (spiking=False)"
+    if isinstance(decay, Tensor) and decay.numel() != 1:
+        return "a decay that is not a scalar"
+    return None
+
+
+def make_config(spec: NeuronSpec, surrogate: SurrogateFunction, decay: float) -> Config:
+    """The codes and scalars of ``neuron_step.h`` for this neuron."""
+    if spec.family == "if":
+        charge = CHARGE_IF
+    else:
+        charge = CHARGE_LIF if spec.decay_input else CHARGE_LIF_NODI
+    if not spec.spiking:
+        mode, code, p0, p1 = MODE_NONSPIKING, 0, 0.0, 0.0
+    else:
+        mode = MODE_HARD if spec.v_reset is not None else MODE_SOFT
+        code = SURROGATE_CODES[type(surrogate)]
+        p0, p1 = surrogate.kernel_params()
+    return Config(
+        charge=charge,
+        mode=mode,
+        detach=int(spec.detach_reset and spec.spiking),
+        surrogate=code,
+        decay=float(decay),
+        v_rest=spec.v_rest,
+        v_threshold=float(spec.v_threshold) if spec.spiking else 0.0,
+        v_reset=spec.v_rest,
+        p0=float(p0),
+        p1=float(p1),
+    )
+
+
+class _FusedSpiking(torch.autograd.Function):
+    """``(x [T, N], v0 [N], decay) -> (spikes [T, N], v [T, N])`` through the launcher."""
+
+    @staticmethod
+    def forward(
+        ctx: Any,
+        x: Tensor,
+        v0: Tensor,
+        decay: Tensor | None,
+        launcher: Launcher,
+        cfg: Config,
+        decay_t: Tensor | None,
+    ) -> tuple[Tensor, Tensor]:
+        out, v = launcher.forward(x, v0, cfg, decay_t)
+        _save(ctx, x, v0, v, decay, launcher, cfg, decay_t)
+        return out, v
+
+    @staticmethod
+    def backward(ctx: Any, grad_out: Tensor | None, grad_v: Tensor | None) -> tuple[Any, ...]:
+        return _backward(ctx, grad_out, grad_v)
+
+
+class _FusedReadout(torch.autograd.Function):
+    """Non-spiking readout: ``(x [T, N], v0 [N], decay) -> v [T, N]`` (the output is ``v``)."""
+
+    @staticmethod
+    def forward(
+        ctx: Any,
+        x: Tensor,
+        v0: Tensor,
+        decay: Tensor | None,
+        launcher: Launcher,
+        cfg: Config,
+        decay_t: Tensor | None,
+    ) -> Tensor:
+        _, v = launcher.forward(x, v0, cfg, decay_t)
+        _save(ctx, x, v0, v, decay, launcher, cfg, decay_t)
+        return v
+
+    @staticmethod
+    def backward(ctx: Any, grad_v: Tensor | None) -> tuple[Any, ...]:
+        return _backward(ctx, None, grad_v)
+
+
+def _save(
+    ctx: Any,
+    x: Tensor,
+    v0: Tensor,
+    v: Tensor,
+    decay: Tensor | None,
+    launcher: Launcher,
+    cfg: Config,
+    decay_t: Tensor | None,
+) -> None:
+    ctx.launcher, ctx.cfg, ctx.decay_t = launcher, cfg, decay_t
+    ctx.need_gd = decay is not None and ctx.needs_input_grad[2] and cfg.charge != CHARGE_IF
+    ctx.decay_dtype = None if decay is None else decay.dtype
+    ctx.save_for_backward(x, v0, v)
+    ctx.set_materialize_grads(False)
+
+
+def _backward(ctx: Any, grad_out: Tensor | None, grad_v: Tensor | None) -> tuple[Any, ...]:
+    x, v0, v = ctx.saved_tensors
+    if grad_out is None and grad_v is None:
+        return None, None, None, None, None, None
+    cfg: Config = ctx.cfg
+    if cfg.mode != MODE_NONSPIKING and grad_out is None:
+        grad_out = torch.zeros_like(v)
+    if grad_out is not None:
+        grad_out = grad_out.to(v.dtype).contiguous()
+    if grad_v is not None:
+        grad_v = grad_v.to(v.dtype).contiguous()
+    gx, gv0, gd = ctx.launcher.backward(x, v0, v, grad_out, grad_v, cfg, ctx.decay_t, ctx.need_gd)
+    g_decay = gd.sum().to(ctx.decay_dtype) if gd is not None else None
+    return (
+        gx if ctx.needs_input_grad[0] else None,
+        gv0 if ctx.needs_input_grad[1] else None,
+        g_decay,
+        None,
+        None,
+        None,
+    )
+
+
+def run_fused(
+    launcher: Launcher,
+    x_seq: Tensor,
+    v0: Tensor,
+    spec: NeuronSpec,
+    surrogate: SurrogateFunction,
+    decay: float | Tensor | None,
+) -> tuple[Tensor, Tensor]:
+    """Run the kernel contract through ``launcher`` (checked by :func:`unsupported_reason`).
+
+    ``x_seq: [T, ...]``, ``v0``: broadcastable to ``x_seq[0]`` -> ``(out_seq, v_seq)``, each
+    shaped like ``x_seq``; for non-spiking readouts ``out_seq is v_seq``.
+    """
+    shape = x_seq.shape
+    x = x_seq if x_seq.dim() == 2 else x_seq.reshape(shape[0], -1)
+    if not x.is_contiguous():
+        x = x.contiguous()
+    if v0.shape != shape[1:]:
+        v0 = v0.expand(shape[1:])
+    v0 = v0.reshape(-1)
+    if not v0.is_contiguous():
+        v0 = v0.contiguous()
+
+    decay_t: Tensor | None = None  # the decay as a tensor, for autograd
+    if isinstance(decay, Tensor):
+        decay_t = decay if decay.dim() == 0 else decay.reshape(())
+        d = 0.0 if launcher.decay_on_device else float(decay_t.detach())
+    else:
+        d = 0.0 if decay is None else float(decay)
+    cfg = make_config(spec, surrogate, d)
+    # the decay as the kernels read it on the device: in x's dtype, one element
+    dev_decay = None
+    if decay_t is not None and launcher.decay_on_device:
+        dev_decay = decay_t.detach().to(x.dtype).reshape(1)
+
+    needs_grad = torch.is_grad_enabled() and (
+        x.requires_grad or v0.requires_grad or (decay_t is not None and decay_t.requires_grad)
+    )
+    if not needs_grad:
+        out, v = launcher.forward(x, v0, cfg, dev_decay)
+        out_seq = v if out is None else out
+    elif spec.spiking:
+        out_seq, v = _FusedSpiking.apply(x, v0, decay_t, launcher, cfg, dev_decay)
+    else:
+        v = _FusedReadout.apply(x, v0, decay_t, launcher, cfg, dev_decay)
+        out_seq = v
+    if x_seq.dim() != 2:
+        v = v.view(shape)
+        out_seq = v if not spec.spiking else out_seq.view(shape)
+    return out_seq, v

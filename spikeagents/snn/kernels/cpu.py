@@ -1,0 +1,187 @@
+"""The ``cpu`` backend: the fused C kernel (``neuron_cpu.c`` over ``neuron_step.h``) via ctypes.
+
+Forward and backward are each one pass over ``[T, N]``: N is cut into blocks of neurons, each
+block runs all T steps with its state in a local buffer, and the blocks are shared out over
+``torch.get_num_threads()`` OpenMP threads (the same OpenMP runtime as torch's; small calls run
+on the calling thread alone). The library is compiled once per dtype and cached on disk (see
+:mod:`spikeagents.snn.kernels._build`).
+
+Supported: float32 and float64, every neuron family and flag, and the eight surrogates of
+:mod:`spikeagents.snn.surrogate`. Anything else (float16/bfloat16, a custom surrogate, a
+surrogate in primitive mode) runs on the ``torch`` reference kernel for that call, with one
+warning per reason. Without a C compiler the backend is unavailable: ``backend="auto"`` falls
+back to ``torch`` with one warning, and ``backend="cpu"`` raises
+:class:`~spikeagents.snn.kernels.BackendUnavailableError`.
+
+Example::
+
+    >>> import torch
+    >>> from spikeagents.snn.kernels import get_kernel
+    >>> from spikeagents.snn.dynamics import NeuronSpec
+    >>> from spikeagents.snn.surrogate import ATan
+    >>> kernel = get_kernel("lif", "cpu", "cpu")
+    >>> spikes, v = kernel(torch.rand(8, 100), torch.zeros(100), NeuronSpec("lif"), ATan(), 0.5)
+"""
+
+from __future__ import annotations
+
+import ctypes
+from ctypes import c_double, c_int, c_int64, c_void_p
+
+import torch
+from torch import Tensor
+
+from spikeagents.snn.dynamics import FAMILIES, NeuronSpec
+from spikeagents.snn.kernels import _build, _fused, register_kernel
+from spikeagents.snn.kernels._fused import MODE_NONSPIKING, Config
+from spikeagents.snn.kernels.reference import multistep_reference
+from spikeagents.snn.surrogate import SurrogateFunction
+
+__all__ = ["multistep_cpu", "CPU_DTYPES"]
+
+#: dtypes with a compiled kernel; others run on the reference
+CPU_DTYPES = frozenset({torch.float32, torch.float64})
+_DTYPE_NAMES = {torch.float32: "float32", torch.float64: "float64"}
+
+_FORWARD_ARGTYPES = [c_void_p] * 4 + [c_int64] * 2 + [c_double] * 4 + [c_int] * 3
+_BACKWARD_ARGTYPES = (
+    [c_void_p] * 8 + [c_int64] * 2 + [c_double] * 4 + [c_int] * 4 + [c_double] * 2 + [c_int]
+)
+
+
+class CpuLauncher:
+    """Calls the compiled forward and backward of one dtype (ctypes, argtypes set once)."""
+
+    decay_on_device = False
+
+    def __init__(self, lib: ctypes.CDLL) -> None:
+        self._lib = lib  # keeps the library loaded
+        self._forward = lib.sa_forward
+        self._forward.argtypes = _FORWARD_ARGTYPES
+        self._forward.restype = None
+        self._backward = lib.sa_backward
+        self._backward.argtypes = _BACKWARD_ARGTYPES
+        self._backward.restype = None
+
+    def forward(
+        self, x: Tensor, v0: Tensor, cfg: Config, decay_t: Tensor | None
+    ) -> tuple[Tensor | None, Tensor]:
+        T, N = x.shape
+        v = torch.empty_like(x)
+        out = torch.empty_like(x) if cfg.mode != MODE_NONSPIKING else None
+        self._forward(
+            x.data_ptr(),
+            v0.data_ptr(),
+            None if out is None else out.data_ptr(),
+            v.data_ptr(),
+            T,
+            N,
+            cfg.decay,
+            cfg.v_rest,
+            cfg.v_threshold,
+            cfg.v_reset,
+            cfg.charge,
+            cfg.mode,
+            torch.get_num_threads(),
+        )
+        return out, v
+
+    def backward(
+        self,
+        x: Tensor,
+        v0: Tensor,
+        v: Tensor,
+        grad_out: Tensor | None,
+        grad_v: Tensor | None,
+        cfg: Config,
+        decay_t: Tensor | None,
+        need_grad_decay: bool,
+    ) -> tuple[Tensor, Tensor, Tensor | None]:
+        T, N = x.shape
+        gx = torch.empty_like(x)
+        gv0 = torch.empty_like(v0)
+        gd = torch.empty(N, dtype=torch.float64) if need_grad_decay else None
+        self._backward(
+            x.data_ptr(),
+            v0.data_ptr(),
+            v.data_ptr(),
+            None if grad_out is None else grad_out.data_ptr(),
+            None if grad_v is None else grad_v.data_ptr(),
+            gx.data_ptr(),
+            gv0.data_ptr(),
+            None if gd is None else gd.data_ptr(),
+            T,
+            N,
+            cfg.decay,
+            cfg.v_rest,
+            cfg.v_threshold,
+            cfg.v_reset,
+            cfg.charge,
+            cfg.mode,
+            cfg.detach,
+            cfg.surrogate,
+            cfg.p0,
+            cfg.p1,
+            torch.get_num_threads(),
+        )
+        return gx, gv0, gd
+
+
+_LAUNCHERS: dict[torch.dtype, CpuLauncher | None] = {}
+
+
+def _launcher(dtype: torch.dtype) -> CpuLauncher | None:
+    """The launcher for ``dtype`` (building its library on first use); None if that failed."""
+    try:
+        return _LAUNCHERS[dtype]
+    except KeyError:
+        pass
+    try:
+        launcher: CpuLauncher | None = CpuLauncher(_build.load_library(_DTYPE_NAMES[dtype]))
+    except (_build.BuildError, OSError) as err:
+        _fused.warn_once(
+            f"spikeagents: the cpu kernel for {dtype} could not be built ({err}); "
+            "using the torch reference kernel (slower)"
+        )
+        launcher = None
+    _LAUNCHERS[dtype] = launcher
+    return launcher
+
+
+def multistep_cpu(
+    x_seq: Tensor,
+    v0: Tensor,
+    spec: NeuronSpec,
+    surrogate: SurrogateFunction,
+    decay: float | Tensor | None,
+) -> tuple[Tensor, Tensor]:
+    """The kernel contract on the CPU: ``x_seq [T, N]``, ``v0 [N]`` -> ``(out_seq, v_seq)``.
+
+    Runs the reference for what the C kernel does not cover (see the module docstring).
+    """
+    why = _fused.unsupported_reason(x_seq, v0, spec, surrogate, decay, CPU_DTYPES)
+    launcher = _launcher(x_seq.dtype) if why is None else None
+    if launcher is None:
+        if why:
+            _fused.warn_once(f"spikeagents: the cpu kernel does not support {why}; using torch")
+        return multistep_reference(x_seq, v0, spec, surrogate, decay)
+    return _fused.run_fused(launcher, x_seq, v0, spec, surrogate, decay)
+
+
+def _check(device: torch.device) -> str | None:
+    """None when the cpu kernels run on ``device``, else why not (one warning if no compiler)."""
+    if device.type != "cpu":
+        return f"backend 'cpu' runs on CPU tensors only, not on {device.type}"
+    try:
+        _build.load_library("float32")
+    except (_build.BuildError, OSError) as err:
+        _fused.warn_once(
+            f"spikeagents: cpu kernels unavailable ({err}); using the torch reference kernel "
+            "(slower). Install a C compiler (gcc or clang) or set CC to use them."
+        )
+        return f"backend 'cpu' is unavailable: {err}. Install gcc or clang, or set CC."
+    return None
+
+
+for _family in FAMILIES:
+    register_kernel(_family, "cpu", multistep_cpu, _check)

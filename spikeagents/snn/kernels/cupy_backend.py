@@ -1,0 +1,223 @@
+"""The ``cupy`` backend: the fused kernels as CUDA (``neuron_cuda.cu`` over ``neuron_step.h``).
+
+The per-element arithmetic is the header the CPU kernel compiles too (so the CPU tests exercise
+it); ``neuron_cuda.cu`` adds the thread indexing, one thread per neuron. CuPy compiles it with
+NVRTC once per dtype (``cupy.RawModule``, cached by CuPy on disk) and launches it on torch's
+current CUDA stream, on the tensors' memory directly (no copies).
+
+Supported: float32, float64, float16 and bfloat16 (16-bit types computed in float32 with each
+forward operation rounded to the dtype, as torch does), every neuron family, flag and built-in
+surrogate. Other calls (a custom surrogate, a surrogate in primitive mode) run on the ``torch``
+reference with one warning.
+
+Needs CuPy and a GPU: ``pip install spikeagents[cuda]`` (``cupy-cuda12x``). CuPy is imported on
+first use only; ``backend="cupy"`` without it raises
+:class:`~spikeagents.snn.kernels.BackendUnavailableError` saying what to install.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from spikeagents.snn.dynamics import FAMILIES, NeuronSpec
+from spikeagents.snn.kernels import _fused, register_kernel
+from spikeagents.snn.kernels._build import SOURCE_DIR
+from spikeagents.snn.kernels._fused import MODE_NONSPIKING, Config
+from spikeagents.snn.kernels.reference import multistep_reference
+from spikeagents.snn.surrogate import SurrogateFunction
+
+__all__ = ["multistep_cupy", "CUDA_DTYPES", "CudaLauncher", "kernel_source"]
+
+#: dtype -> SA_DTYPE code of neuron_step.h
+CUDA_DTYPES: dict[torch.dtype, int] = {
+    torch.float32: 0,
+    torch.float64: 1,
+    torch.float16: 2,
+    torch.bfloat16: 3,
+}
+THREADS_PER_BLOCK = 256
+INSTALL_HINT = "install spikeagents[cuda] (pip install cupy-cuda12x) on a machine with a CUDA GPU"
+
+
+def kernel_source() -> tuple[str, tuple[str, ...]]:
+    """The CUDA source and the NVRTC options shared by every dtype (plus ``-DSA_DTYPE``).
+
+    The header is included from the package directory; its hash is among the options so that
+    CuPy's on-disk cache (keyed by source and options) sees a change to the header too.
+    """
+    code = (SOURCE_DIR / "neuron_cuda.cu").read_text()
+    header = (SOURCE_DIR / "neuron_step.h").read_bytes()
+    digest = hashlib.sha256(header).hexdigest()[:16]
+    return code, (f"--include-path={SOURCE_DIR}", f"-DSA_HEADER_HASH=0x{digest}")
+
+
+class CudaLauncher:
+    """Launches the forward and backward kernels of one dtype on torch's current stream.
+
+    :param launch: ``launch(name, grid, block, args, device)`` runs kernel ``name``; the
+        default compiles the module with CuPy (tests may pass an emulator).
+    """
+
+    decay_on_device = True
+
+    def __init__(self, dtype: torch.dtype, launch: Any = None) -> None:
+        self.dtype = dtype
+        self._launch = launch if launch is not None else _CupyModule(CUDA_DTYPES[dtype]).launch
+
+    def forward(
+        self, x: Tensor, v0: Tensor, cfg: Config, decay_t: Tensor | None
+    ) -> tuple[Tensor | None, Tensor]:
+        T, N = x.shape
+        v = torch.empty_like(x)
+        out = torch.empty_like(x) if cfg.mode != MODE_NONSPIKING else None
+        args = (
+            x.data_ptr(),
+            v0.data_ptr(),
+            _ptr(out),
+            v.data_ptr(),
+            _ptr(decay_t),
+            T,
+            N,
+            cfg.decay,
+            cfg.v_rest,
+            cfg.v_threshold,
+            cfg.v_reset,
+            cfg.charge,
+            cfg.mode,
+        )
+        self._launch("sa_forward", _grid(N), THREADS_PER_BLOCK, args, x.device)
+        return out, v
+
+    def backward(
+        self,
+        x: Tensor,
+        v0: Tensor,
+        v: Tensor,
+        grad_out: Tensor | None,
+        grad_v: Tensor | None,
+        cfg: Config,
+        decay_t: Tensor | None,
+        need_grad_decay: bool,
+    ) -> tuple[Tensor, Tensor, Tensor | None]:
+        T, N = x.shape
+        gx = torch.empty_like(x)
+        gv0 = torch.empty_like(v0)
+        gd = torch.empty(N, dtype=torch.float64, device=x.device) if need_grad_decay else None
+        args = (
+            x.data_ptr(),
+            v0.data_ptr(),
+            v.data_ptr(),
+            _ptr(grad_out),
+            _ptr(grad_v),
+            gx.data_ptr(),
+            gv0.data_ptr(),
+            _ptr(gd),
+            _ptr(decay_t),
+            T,
+            N,
+            cfg.decay,
+            cfg.v_rest,
+            cfg.v_threshold,
+            cfg.v_reset,
+            cfg.charge,
+            cfg.mode,
+            cfg.detach,
+            cfg.surrogate,
+            cfg.p0,
+            cfg.p1,
+        )
+        self._launch("sa_backward", _grid(N), THREADS_PER_BLOCK, args, x.device)
+        return gx, gv0, gd
+
+
+#: kernel argument kinds, in order ("p" pointer, "i" long long, "d" double): the signatures in
+#: neuron_cuda.cu, for launchers that need them spelled out
+ARG_KINDS = {
+    "sa_forward": "ppppp" + "ii" + "dddd" + "ii",
+    "sa_backward": "ppppppppp" + "ii" + "dddd" + "iiii" + "dd",
+}
+
+
+def _ptr(t: Tensor | None) -> int | None:
+    return None if t is None else t.data_ptr()
+
+
+def _grid(n: int) -> int:
+    return (n + THREADS_PER_BLOCK - 1) // THREADS_PER_BLOCK
+
+
+class _CupyModule:
+    """The NVRTC-compiled module of one dtype, and launching its kernels on torch's stream."""
+
+    def __init__(self, dtype_code: int) -> None:
+        import cupy
+
+        self._cupy = cupy
+        code, options = kernel_source()
+        self._module = cupy.RawModule(code=code, options=(*options, f"-DSA_DTYPE={dtype_code}"))
+        self._kernels: dict[str, Any] = {}
+        self._streams: dict[tuple[int, int], Any] = {}
+
+    def launch(
+        self, name: str, grid: int, block: int, args: tuple[Any, ...], device: torch.device
+    ) -> None:
+        kernel = self._kernels.get(name)
+        if kernel is None:
+            kernel = self._kernels[name] = self._module.get_function(name)
+        index = device.index if device.index is not None else torch.cuda.current_device()
+        stream_ptr = torch.cuda.current_stream(index).cuda_stream
+        stream = self._streams.get((index, stream_ptr))
+        if stream is None:
+            stream = self._cupy.cuda.ExternalStream(stream_ptr, index)
+            self._streams[(index, stream_ptr)] = stream
+        with self._cupy.cuda.Device(index), stream:
+            kernel((grid,), (block,), args)
+
+
+_LAUNCHERS: dict[torch.dtype, CudaLauncher] = {}
+
+
+def multistep_cupy(
+    x_seq: Tensor,
+    v0: Tensor,
+    spec: NeuronSpec,
+    surrogate: SurrogateFunction,
+    decay: float | Tensor | None,
+) -> tuple[Tensor, Tensor]:
+    """The kernel contract on a CUDA device: ``x_seq [T, N]``, ``v0 [N]`` -> ``(out, v_seq)``."""
+    why = _fused.unsupported_reason(x_seq, v0, spec, surrogate, decay, frozenset(CUDA_DTYPES))
+    if why is None and x_seq.device.type != "cuda":
+        why = f"tensors on {x_seq.device.type} (backend 'cupy' needs CUDA tensors)"
+    if why is not None:
+        if why:
+            _fused.warn_once(f"spikeagents: the cupy kernel does not support {why}; using torch")
+        return multistep_reference(x_seq, v0, spec, surrogate, decay)
+    launcher = _LAUNCHERS.get(x_seq.dtype)
+    if launcher is None:
+        launcher = _LAUNCHERS[x_seq.dtype] = CudaLauncher(x_seq.dtype)
+    return _fused.run_fused(launcher, x_seq, v0, spec, surrogate, decay)
+
+
+def _check(device: torch.device) -> str | None:
+    """None when the cupy kernels run on ``device``, else why not and what to install."""
+    if device.type != "cuda":
+        return f"backend 'cupy' runs on CUDA tensors only, not on {device.type}; {INSTALL_HINT}"
+    try:
+        import cupy
+    except ImportError:
+        return f"backend 'cupy' needs CuPy, which is not installed: {INSTALL_HINT}"
+    try:
+        available = bool(cupy.cuda.is_available())
+    except Exception as err:  # a broken CUDA install reports itself in many ways
+        return f"backend 'cupy': CuPy cannot use CUDA ({err}); {INSTALL_HINT}"
+    if not available:
+        return f"backend 'cupy': CuPy sees no CUDA GPU; {INSTALL_HINT}"
+    return None
+
+
+for _family in FAMILIES:
+    register_kernel(_family, "cupy", multistep_cupy, _check)
