@@ -2,7 +2,9 @@
 
 The recipe is the RL Zoo's tuned PPO (n_envs 8, n_steps 32, batch 256, gae_lambda 0.8,
 gamma 0.98, n_epochs 20, ent_coef 0, lr and clip linearly decayed from 1e-3 and 0.2, 1e5 steps)
-with the spiking network of configs/rl/ppo.yaml.
+with the spiking network of configs/rl/ppo.yaml. Seed 1 is one of the 7 of 8 seeds that end
+solved in benchmarks/results/rl_ppo_CartPole-v1.md (seed 0 reaches 500 and then collapses);
+training is deterministic on a given machine, so this test checks that the recipe still learns.
 """
 
 from __future__ import annotations
