@@ -226,19 +226,24 @@ def zoo_list(zoo_dir: str | Path | None = None) -> list[dict[str, Any]]:
 
 
 def zoo_add(
-    run_dir: str | Path, zoo_dir: str | Path | None = None, episodes: int | None = None
+    run_dir: str | Path,
+    zoo_dir: str | Path | None = None,
+    episodes: int | None = None,
+    best: bool = False,
 ) -> dict[str, Any]:
-    """Evaluate a finished run and store it in the zoo as safetensors + card."""
+    """Evaluate a finished run and store it in the zoo as safetensors + card (``best``: the
+    run's best evaluated checkpoint instead of its final model)."""
     from spikeagents.rl.zoo import save_zoo_agent
 
     cfg = load_run_config(run_dir)
-    agent = load_agent(cfg.algo, cfg.env.id, run_dir=run_dir)
+    agent = load_agent(cfg.algo, cfg.env.id, run_dir=run_dir, best=best)
     result = evaluate_agent(agent, episodes)
     dest = Path(zoo_dir or zoo_root()) / cfg.algo / cfg.env.id
     stats = None
     if agent.obs_mean is not None and agent.obs_var is not None:
         stats = (agent.obs_mean, agent.obs_var, agent.clip_obs)
-    save_zoo_agent(agent.model, cfg, dest, result, obs_stats=stats)
+    extra = {"checkpoint": agent.source.name}
+    save_zoo_agent(agent.model, cfg, dest, result, extra=extra, obs_stats=stats)
     return {"path": str(dest), **result}
 
 

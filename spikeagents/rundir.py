@@ -59,6 +59,12 @@ def latest_run_dir(root: str | Path, algo: str, env_id: str) -> Path | None:
     return None
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_path(final: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside ``final``; rename it to ``final`` if the block succeeds."""
@@ -67,6 +73,7 @@ def atomic_path(final: str | Path) -> Iterator[Path]:
     fd, tmp = tempfile.mkstemp(prefix=f".{final.stem}.", suffix=final.suffix, dir=final.parent)
     os.close(fd)
     tmp_path = Path(tmp)
+    os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes it 0600; give it the usual mode
     try:
         yield tmp_path
         os.replace(tmp_path, final)

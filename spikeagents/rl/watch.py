@@ -58,9 +58,11 @@ def load_agent(
     env_id: str | None,
     run_dir: str | Path | None = None,
     zoo_dir: str | Path | None = None,
+    best: bool = False,
 ) -> LoadedAgent:
-    """Load from a run directory (``model.zip``, else ``best_model.zip``, else the checkpoint)
-    or, with ``zoo_dir``, from ``zoo_dir/<algo>/<env_id>`` (safetensors, hash-checked)."""
+    """Load from a run directory (``model.zip``, else ``best_model.zip``, else the checkpoint;
+    ``best=True`` prefers ``best_model.zip``, the best periodic evaluation) or, with
+    ``zoo_dir``, from ``zoo_dir/<algo>/<env_id>`` (safetensors, hash-checked)."""
     if zoo_dir is not None:
         from spikeagents.rl.zoo import load_zoo_agent
 
@@ -79,11 +81,14 @@ def load_agent(
         raise ValueError(f"{run_dir} holds a {config.algo} agent, not {algo}")
     if env_id is not None and config.env.id != env_id:
         raise ValueError(f"{run_dir} holds an agent for {config.env.id}, not {env_id}")
-    for name, norm_name in (
+    candidates = [
         ("model.zip", "model_vecnormalize.pkl"),
         ("best_model.zip", "best_vecnormalize.pkl"),
         ("checkpoint.zip", "vecnormalize.pkl"),
-    ):
+    ]
+    if best:
+        candidates.insert(0, candidates.pop(1))
+    for name, norm_name in candidates:
         if (run_dir / name).exists():
             algo_cls, _ = get_algo(config.algo)
             model = algo_cls.load(run_dir / name, device="cpu")

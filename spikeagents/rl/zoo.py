@@ -14,6 +14,7 @@ not match the card is refused.
 from __future__ import annotations
 
 import hashlib
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -186,7 +187,11 @@ def load_zoo_agent(path: str | Path, env: VecEnv | None = None, device: str = "c
     )
     if env is None:
         env = agent.normalize_env(make_env(config.env, 1, seed=None, normalize=False))
-    model = build_model(config, env)
+    with warnings.catch_warnings():
+        # PPO warns that batch_size does not divide n_steps * n_envs for the 1-env evaluation
+        # env: irrelevant, the model only acts here
+        warnings.filterwarnings("ignore", message=".*mini-batch size.*")
+        model = build_model(config, env)
     model.policy.load_state_dict(tensors)
     model.policy.to(device)
     model.num_timesteps = int(card.get("timesteps", 0))
