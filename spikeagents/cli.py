@@ -99,10 +99,16 @@ def build_parser() -> argparse.ArgumentParser:
     za.add_argument("run_dir")
     za.add_argument("--zoo", dest="zoo_dir")
     za.add_argument("--episodes", type=int)
+    za.add_argument(
+        "--best", action="store_true", help="store the best evaluated checkpoint, not the final"
+    )
 
     from spikeagents.classify.cli import add_parser as add_classify_parser
 
     add_classify_parser(sub)
+    from spikeagents.convert.cli import add_parser as add_convert_parser
+
+    add_convert_parser(sub)
     return parser
 
 
@@ -113,6 +119,10 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
         from spikeagents.classify.cli import run as run_classify
 
         return run_classify(args, argv)
+    if args.command == "convert":
+        from spikeagents.convert.cli import run as run_convert
+
+        return run_convert(args, argv)
     if args.command == "train":
         command = " ".join(shlex.quote(a) for a in ["spikeagents", *argv])
         summary = api.train(
@@ -191,7 +201,8 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
                     f"± {row['std_reward']:<6.1f} {row['timesteps']:>8} steps  {row['path']}"
                 )
             return 0
-        print(json.dumps(api.zoo_add(args.run_dir, args.zoo_dir, args.episodes), indent=2))
+        added = api.zoo_add(args.run_dir, args.zoo_dir, args.episodes, best=args.best)
+        print(json.dumps(added, indent=2))
         return 0
     raise AssertionError(args.command)
 

@@ -6,6 +6,7 @@
                               [--device D] [--run-dir D] [--runs-root D] [--resume RUN_DIR]
                               [--no-progress]
     spikeagents classify TASK --eval RUN_DIR [--data-dir D] [--device D]
+    spikeagents classify names --predict WORD... [--run-dir RUN_DIR] [--runs-root D]
 """
 
 from __future__ import annotations
@@ -62,6 +63,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--eval", dest="eval_dir", metavar="RUN_DIR", help="evaluate a run")
     mode.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run")
+    mode.add_argument(
+        "--predict",
+        nargs="+",
+        metavar="WORD",
+        help="names: print each word's top 3 languages (the latest run, or --run-dir)",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     return p
 
@@ -73,6 +80,8 @@ def run(args: argparse.Namespace, argv: Sequence[str] | None = None) -> int:
     """
     from spikeagents.classify.api import classify
 
+    if args.predict:
+        return _predict(args)
     words = list(sys.argv[1:] if argv is None else argv)
     command = " ".join(shlex.quote(a) for a in ["spikeagents", *words])
     metrics = classify(
@@ -89,5 +98,28 @@ def run(args: argparse.Namespace, argv: Sequence[str] | None = None) -> int:
         resume=args.resume,
         command=command,
     )
-    print(json.dumps({k: metrics[k] for k in _SUMMARY_KEYS if k in metrics}, indent=2))
+    summary = {k: metrics[k] for k in _SUMMARY_KEYS if k in metrics}
+    print(json.dumps({**summary, **_class_accuracy(metrics)}, indent=2))
+    return 0
+
+
+def _class_accuracy(metrics: dict[str, Any]) -> dict[str, Any]:
+    """Accuracy per class (the confusion matrix's row-normalised diagonal) and its mean."""
+    if "confusion_matrix" not in metrics:
+        return {}
+    rows, names = metrics["confusion_matrix"], metrics["class_names"]
+    pairs = enumerate(zip(names, rows, strict=True))
+    acc = {n: round(r[i] / sum(r), 4) for i, (n, r) in pairs if sum(r)}
+    mean = round(sum(acc.values()) / len(acc), 4) if acc else None
+    return {"mean_class_acc": mean, "class_acc": acc}
+
+
+def _predict(args: argparse.Namespace) -> int:
+    """``--predict``: the task module's ``predict`` (only ``names`` has one)."""
+    if args.task != "names":
+        raise ValueError(f"--predict works with the names task, not {args.task!r}")
+    from spikeagents.classify import names
+
+    results = names.predict(args.predict, args.run_dir, args.runs_root, device=args.device or "cpu")
+    print(names.format_predictions(results))
     return 0

@@ -40,6 +40,8 @@ class Task:
     :param make_data: ``(cfg, data_dir, progress) -> DataSplits``.
     :param build_model: ``cfg -> nn.Module`` mapping a batch to firing rates ``[B, C]``.
     :param uses_frames: whether the recipe's ``frames:`` section applies.
+    :param loss: ``(output [B, C], labels [B]) -> loss``: the task's own loss, used instead of
+        the recipe's ``loss:`` (e.g. the Tempotron's); ``None``: the recipe's.
     """
 
     name: str
@@ -50,6 +52,7 @@ class Task:
     build_model: Callable[[ClassifyConfig], nn.Module]
     uses_frames: bool = False
     data_aliases: Mapping[str, str] = field(default_factory=lambda: {"sklearn-digits": "digits"})
+    loss: Callable[[Any, Any], Any] | None = None
 
 
 def check_neuron(neuron: str, surrogate: str) -> None:
@@ -91,8 +94,13 @@ def spiking_neuron(
 
 def _registry() -> dict[str, Task]:
     from spikeagents.classify import dvs_gesture, fashion_conv, mnist_fc, mnist_single
+    from spikeagents.classify.tasks_extra import ann, tempotron
 
     tasks = (mnist_fc.TASK, mnist_single.TASK, fashion_conv.TASK, dvs_gesture.TASK)
+    tasks += (ann.TASK_ANN, ann.TASK_CNN, tempotron.TASK)
+    from spikeagents.classify import names, speech_commands
+
+    tasks += (names.TASK, speech_commands.TASK)
     return {t.name: t for t in tasks}
 
 

@@ -121,6 +121,8 @@ class Trainer:
     def loss(self, rates: Tensor, y: Tensor) -> Tensor:
         """MSE between rates ``[B, C]`` and one-hot labels, or cross-entropy (``loss: ce``)."""
         rates = rates.float()
+        if self.task.loss is not None:
+            return self.task.loss(rates, y)
         if self.cfg.loss == "ce":
             return F.cross_entropy(rates, y)
         return F.mse_loss(rates, F.one_hot(y, self.n_classes).float())

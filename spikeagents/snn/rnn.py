@@ -462,17 +462,9 @@ class SpikingLSTM(SpikingRNNBase):
         surrogate_function1: Surrogate = None,
         surrogate_function2: Surrogate = None,
     ) -> None:
-        super().__init__(
-            input_size,
-            hidden_size,
-            num_layers,
-            bias,
-            dropout_p,
-            invariant_dropout_mask,
-            bidirectional,
-            surrogate_function1=surrogate_function1,
-            surrogate_function2=surrogate_function2,
-        )
+        stack = (input_size, hidden_size, num_layers, bias, dropout_p, invariant_dropout_mask)
+        sf = dict(surrogate_function1=surrogate_function1, surrogate_function2=surrogate_function2)
+        super().__init__(*stack, bidirectional, **sf)
 
 
 class SpikingGRU(SpikingRNNBase):
@@ -495,17 +487,9 @@ class SpikingGRU(SpikingRNNBase):
         surrogate_function1: Surrogate = None,
         surrogate_function2: Surrogate = None,
     ) -> None:
-        super().__init__(
-            input_size,
-            hidden_size,
-            num_layers,
-            bias,
-            dropout_p,
-            invariant_dropout_mask,
-            bidirectional,
-            surrogate_function1=surrogate_function1,
-            surrogate_function2=surrogate_function2,
-        )
+        stack = (input_size, hidden_size, num_layers, bias, dropout_p, invariant_dropout_mask)
+        sf = dict(surrogate_function1=surrogate_function1, surrogate_function2=surrogate_function2)
+        super().__init__(*stack, bidirectional, **sf)
 
 
 class SpikingVanillaRNN(SpikingRNNBase):
@@ -525,16 +509,8 @@ class SpikingVanillaRNN(SpikingRNNBase):
         bidirectional: bool = False,
         surrogate_function: Surrogate = None,
     ) -> None:
-        super().__init__(
-            input_size,
-            hidden_size,
-            num_layers,
-            bias,
-            dropout_p,
-            invariant_dropout_mask,
-            bidirectional,
-            surrogate_function=surrogate_function,
-        )
+        stack = (input_size, hidden_size, num_layers, bias, dropout_p, invariant_dropout_mask)
+        super().__init__(*stack, bidirectional, surrogate_function=surrogate_function)
 
 
 def pad_sequence_collate(batch: Sequence[tuple[Any, Any]]) -> tuple[Tensor, Tensor, Tensor]:
