@@ -90,6 +90,19 @@ _Loader.add_implicit_resolver(
 )
 
 
+# YAML 1.2 booleans: only true/false. YAML 1.1 also reads yes/no/on/off as booleans, which
+# breaks class lists such as `--set classes=[yes,no,on,off]` (speech commands).
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in _Loader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool",
+    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"),
+)
+
+
 def _parse_yaml(text: str, source: str) -> Any:
     try:
         return yaml.load(text, Loader=_Loader)  # noqa: S506 (a SafeLoader subclass)

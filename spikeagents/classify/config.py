@@ -207,6 +207,16 @@ def classify_config_path(task: str) -> Path:
     return config_root() / "configs" / "classify" / f"{task}.yaml"
 
 
+def _model_fields(task: Any) -> set[str]:
+    """Field names of the task's model parameters (empty if they are not a dataclass)."""
+    import dataclasses
+
+    cls = task.params
+    if dataclasses.is_dataclass(cls):
+        return {f.name for f in dataclasses.fields(cls)}
+    return set()
+
+
 def load_classify_config(
     task: str,
     config_file: str | Path | None = None,
@@ -231,7 +241,11 @@ def load_classify_config(
         raise ConfigError(f"this file is for task {merged['task']!r}, not {task!r}", str(path))
     merged["task"] = task
     sources = [str(path)]
+    model_keys = _model_fields(TASKS[task])
     for text in overrides:
+        # a task's class list is a model field; `--set classes=[...]` is accepted as a shorthand
+        if text.startswith("classes=") and "classes" in model_keys:
+            text = "model." + text
         merged = _deep_merge(merged, _parse_override(text))
         sources.append(f"--set {text}")
     explicit = {"epochs": epochs, "device": device}
