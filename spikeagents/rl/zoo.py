@@ -41,6 +41,7 @@ __all__ = [
 WEIGHTS = "weights.safetensors"
 CARD = "card.yaml"
 _NORM_PREFIX = "vecnormalize."
+_TARGET = "q_net_target."
 
 
 class ZooError(ValueError):
@@ -94,7 +95,9 @@ def save_zoo_agent(
     """
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
-    tensors, aliases = _dedupe(model.policy.state_dict())
+    # DQN's target network is a copy of the Q-network for acting: not stored, rebuilt on load
+    state = {k: v for k, v in model.policy.state_dict().items() if not k.startswith(_TARGET)}
+    tensors, aliases = _dedupe(state)
     card: dict[str, Any] = {"aliases": aliases} if aliases else {}
     norm = model.get_vec_normalize_env()
     if obs_stats is None and norm is not None and norm.norm_obs:
@@ -192,6 +195,10 @@ def load_zoo_agent(path: str | Path, env: VecEnv | None = None, device: str = "c
         # env: irrelevant, the model only acts here
         warnings.filterwarnings("ignore", message=".*mini-batch size.*")
         model = build_model(config, env)
+    if hasattr(model.policy, "q_net_target") and not any(k.startswith(_TARGET) for k in tensors):
+        for key, value in list(tensors.items()):
+            if key.startswith("q_net."):
+                tensors[_TARGET + key[len("q_net.") :]] = value
     model.policy.load_state_dict(tensors)
     model.policy.to(device)
     model.num_timesteps = int(card.get("timesteps", 0))
