@@ -56,6 +56,13 @@ SPIKING_KEYS = (
 )
 
 
+def _spiking_kwargs(arguments: dict[str, Any]) -> dict[str, Any]:
+    """The spiking settings among a constructor's arguments, as plain data."""
+    out = {key: arguments[key] for key in SPIKING_KEYS}
+    out["hidden_sizes"] = list(out["hidden_sizes"])
+    return out
+
+
 class _SpikingSettings:
     """Collects the spiking keyword arguments into the extractor's kwargs (shared logic)."""
 
@@ -118,25 +125,7 @@ class SpikingActorCriticPolicy(ActorCriticPolicy):
         share_features_extractor: bool = False,
         **kwargs: Any,
     ) -> None:
-        self.spiking_kwargs: dict[str, Any] = dict(
-            T=T,
-            hidden_sizes=list(hidden_sizes),
-            neuron=neuron,
-            tau=tau,
-            v_threshold=v_threshold,
-            v_reset=v_reset,
-            detach_reset=detach_reset,
-            surrogate=surrogate,
-            surrogate_alpha=surrogate_alpha,
-            encoder=encoder,
-            pop_size=pop_size,
-            obs_low=obs_low,
-            obs_high=obs_high,
-            init_gain=init_gain,
-            backend=backend,
-            readout=readout,
-            readout_tau=readout_tau,
-        )
+        self.spiking_kwargs: dict[str, Any] = _spiking_kwargs(locals())
         fe_kwargs, self._extra_fe_kwargs = _SpikingSettings.split(self.spiking_kwargs, kwargs)
         super().__init__(
             observation_space,
@@ -194,25 +183,7 @@ class SpikingDQNPolicy(DQNPolicy):
         net_arch: list[int] | None = None,
         **kwargs: Any,
     ) -> None:
-        self.spiking_kwargs = dict(
-            T=T,
-            hidden_sizes=list(hidden_sizes),
-            neuron=neuron,
-            tau=tau,
-            v_threshold=v_threshold,
-            v_reset=v_reset,
-            detach_reset=detach_reset,
-            surrogate=surrogate,
-            surrogate_alpha=surrogate_alpha,
-            encoder=encoder,
-            pop_size=pop_size,
-            obs_low=obs_low,
-            obs_high=obs_high,
-            init_gain=init_gain,
-            backend=backend,
-            readout=readout,
-            readout_tau=readout_tau,
-        )
+        self.spiking_kwargs: dict[str, Any] = _spiking_kwargs(locals())
         fe_kwargs, self._extra_fe_kwargs = _SpikingSettings.split(self.spiking_kwargs, kwargs)
         super().__init__(
             observation_space,
