@@ -105,7 +105,11 @@ _Loader.add_implicit_resolver(
 
 def _parse_yaml(text: str, source: str) -> Any:
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 (a SafeLoader subclass)
+        loader = _Loader(text)  # a SafeLoader subclass: plain data only, never objects
+        try:
+            return loader.get_single_data()
+        finally:
+            loader.dispose()
     except yaml.YAMLError as exc:
         raise ConfigError(f"invalid YAML: {exc}", source) from None
 
