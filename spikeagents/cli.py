@@ -146,46 +146,31 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
             f"{args.env} --run-dir {summary['run_dir']} --out {args.env}.mp4 --spikes)"
         )
         return 0
-    source = dict(run_dir=getattr(args, "run_dir", None), zoo=getattr(args, "zoo", False))
-    if args.command == "evaluate":
-        res = api.evaluate(
-            args.algo,
-            args.env,
+    if args.command in ("evaluate", "enjoy", "record"):
+        # the arguments every agent subcommand shares (_add_agent_source)
+        agent = dict(
+            run_dir=args.run_dir,
+            zoo=args.zoo,
             episodes=args.episodes,
             deterministic=args.deterministic,
             seed=args.seed,
             runs_root=args.runs_root,
-            **source,
         )
-        print(json.dumps(res, indent=2))
-        return 0
-    if args.command == "enjoy":
-        returns = api.enjoy(
-            args.algo,
-            args.env,
-            episodes=args.episodes,
-            deterministic=args.deterministic,
-            seed=args.seed,
-            runs_root=args.runs_root,
-            **source,
-        )
-        print(json.dumps({"returns": returns}))
-        return 0
-    if args.command == "record":
-        res = api.record(
-            args.algo,
-            args.env,
-            args.out,
-            episodes=args.episodes,
-            deterministic=args.deterministic,
-            spikes=args.spikes,
-            max_frames=args.max_frames,
-            fps=args.fps,
-            seed=args.seed,
-            runs_root=args.runs_root,
-            **source,
-        )
-        print(json.dumps(res, indent=2))
+        if args.command == "evaluate":
+            print(json.dumps(api.evaluate(args.algo, args.env, **agent), indent=2))
+        elif args.command == "enjoy":
+            print(json.dumps({"returns": api.enjoy(args.algo, args.env, **agent)}))
+        else:
+            res = api.record(
+                args.algo,
+                args.env,
+                args.out,
+                spikes=args.spikes,
+                max_frames=args.max_frames,
+                fps=args.fps,
+                **agent,
+            )
+            print(json.dumps(res, indent=2))
         return 0
     if args.command == "benchmark":
         print(api.benchmark(args.zoo_dir, args.episodes), end="")
