@@ -104,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--set", dest="overrides", action="append", default=[])
     p.add_argument("--no-baseline", action="store_true", help="spiking runs only")
     p.add_argument("--out", help="result file (default: results/rl_<algo>_<env>.md)")
+    p.add_argument("--workers", type=int, default=2, help="parallel processes (default 2)")
     args = p.parse_args(argv)
     cli_args = sys.argv[1:] if argv is None else argv
     kinds = ["spiking"] if args.no_baseline else ["spiking", "mlp"]
@@ -113,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         for k in kinds
     ]
     started = time.time()
-    with ProcessPoolExecutor(max_workers=2) as pool:
+    with ProcessPoolExecutor(max_workers=args.workers) as pool:
         results = list(pool.map(run_one, *zip(*jobs, strict=True)))
     wall = time.time() - started
     lines = [
@@ -121,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         "",
         f"Command: `python benchmarks/rl_learning.py {' '.join(cli_args)}`",
         f"Same hyperparameters (configs/rl/{args.algo}.yaml), each seed's two runs side by side in "
-        f"two processes, one torch thread each. Total wall time {wall:.0f} s.",
+        f"{args.workers} processes, one torch thread each. Total wall time {wall:.0f} s.",
         "`final` is a deterministic 20-episode evaluation at the end; `first solved` the first "
         "periodic 5-episode evaluation at or above the solved score; `learn s` excludes "
         "evaluation time.",

@@ -83,7 +83,8 @@ def train(
             n_envs=n_envs,
             device=device,
         )
-        path = Path(run_dir) if run_dir is not None else next_run_dir(runs_root, cfg.algo, env_id)
+        name = env_id if cfg.policy_type == "spiking" else f"{env_id}-{cfg.policy_type}"
+        path = Path(run_dir) if run_dir is not None else next_run_dir(runs_root, cfg.algo, name)
         summary = run_training(cfg, path, command, resume=False, progress=progress)
     summary["run_dir"] = str(path)
     return summary
@@ -236,6 +237,10 @@ def zoo_add(
     from spikeagents.rl.zoo import save_zoo_agent
 
     cfg = load_run_config(run_dir)
+    if cfg.policy_type != "spiking":
+        raise ValueError(
+            f"{run_dir} trained a {cfg.policy_type} policy; the zoo holds spiking agents only"
+        )
     agent = load_agent(cfg.algo, cfg.env.id, run_dir=run_dir, best=best)
     result = evaluate_agent(agent, episodes)
     dest = Path(zoo_dir or zoo_root()) / cfg.algo / cfg.env.id

@@ -66,6 +66,12 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--runs-root", default="runs")
     t.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
+    t.add_argument(
+        "--mlp",
+        action="store_true",
+        help="train SB3's MlpPolicy with the same recipe instead: the non-spiking baseline "
+        "(runs/<algo>/<env>-mlp_<n>; same as --set policy_type=mlp)",
+    )
 
     e = sub.add_parser("enjoy", help="watch an agent play in a window")
     _add_agent_source(e)
@@ -129,7 +135,7 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
             args.algo,
             args.env,
             config=args.config,
-            overrides=args.overrides,
+            overrides=[*args.overrides, *(["policy_type=mlp"] if args.mlp else [])],
             seed=args.seed,
             timesteps=args.timesteps,
             n_envs=args.n_envs,
@@ -143,7 +149,8 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
         print(json.dumps(summary, indent=2))
         print(
             f"saved to {summary['run_dir']}  (watch it: spikeagents record {args.algo} "
-            f"{args.env} --run-dir {summary['run_dir']} --out {args.env}.mp4 --spikes)"
+            f"{args.env} --run-dir {summary['run_dir']} --out {args.env}.mp4"
+            + (" --spikes)" if summary["policy_type"] == "spiking" else ")")
         )
         return 0
     if args.command in ("evaluate", "enjoy", "record"):

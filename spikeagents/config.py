@@ -613,7 +613,17 @@ def load_env_config(env_id: str, envs_dir: Path | None = None) -> EnvConfig:
 
 # --- training recipes --------------------------------------------------------------------------
 
-_SCALARS = ("n_timesteps", "n_envs", "seed", "eval_freq", "checkpoint_freq", "device")
+_SCALARS = (
+    "n_timesteps",
+    "n_envs",
+    "seed",
+    "eval_freq",
+    "checkpoint_freq",
+    "device",
+    "policy_type",
+)
+#: ``policy_type``: the spiking policy, or SB3's ``MlpPolicy`` as the non-spiking baseline
+POLICY_TYPES = ("spiking", "mlp")
 _ENTRY_KEYS = (*_SCALARS, "policy", "hyperparams", "env")
 
 
@@ -623,6 +633,8 @@ class TrainConfig:
 
     :param eval_freq: evaluate every this many env steps (all envs together; 0: never).
     :param checkpoint_freq: save every this many env steps (0: never).
+    :param policy_type: ``spiking`` (default) or ``mlp``: SB3's ``MlpPolicy`` trained with the
+        same recipe, the baseline to compare against (see :meth:`sb3_kwargs`).
     :param source: where it was read from (not compared, not saved).
     """
 
@@ -636,10 +648,12 @@ class TrainConfig:
     eval_freq: int = 10000
     checkpoint_freq: int = 10000
     device: str = "cpu"
+    policy_type: str = "spiking"
     source: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
         _choice(self.algo, ALGOS, "algo", "algorithm")
+        _choice(self.policy_type, POLICY_TYPES, "policy_type", "policy type")
         if not isinstance(self.hyperparams, PARAMS[self.algo]):
             raise ConfigError(f"{self.algo} needs {PARAMS[self.algo].__name__}", key="hyperparams")
         for key, low in (
@@ -652,10 +666,21 @@ class TrainConfig:
                 raise ConfigError(f"{key} must be >= {low}, got {getattr(self, key)}", key=key)
 
     def sb3_kwargs(self) -> dict[str, Any]:
-        """Keyword arguments for ``PPO/A2C/DQN(policy_class, env, **kwargs)``."""
+        """Keyword arguments for ``PPO/A2C/DQN(policy_class, env, **kwargs)``.
+
+        For ``policy_type: mlp`` the policy keywords are SB3's defaults, except DQN's ``net_arch``
+        (``policy.hidden_sizes``, as the RL Zoo's 256x256) and ``log_std_init`` for Box actions.
+        """
+        if self.policy_type == "mlp":
+            if self.algo == "dqn":
+                policy_kwargs = {"net_arch": list(self.policy.hidden_sizes)}
+            else:
+                policy_kwargs = {"log_std_init": self.policy.log_std_init}
+        else:
+            policy_kwargs = self.policy.policy_kwargs(self.algo)
         return {
             **self.hyperparams.sb3_kwargs(),
-            "policy_kwargs": self.policy.policy_kwargs(self.algo),
+            "policy_kwargs": policy_kwargs,
             "seed": self.seed,
             "device": self.device,
         }

@@ -163,9 +163,39 @@ def test_zoo_round_trip_and_tampering(trained_run: Path, tmp_path: Path, capsys)
     data[-1] ^= 0xFF
     weights.write_bytes(bytes(data))
     capsys.readouterr()
-    assert main(["evaluate", "ppo", "CartPole-v1", "--zoo", "--episodes", "1"]) != 0 or True
+    with pytest.raises(ValueError, match="sha256"):
+        load_agent("ppo", "CartPole-v1", zoo_dir=zoo)
     assert main(["benchmark", "--zoo", str(zoo), "--episodes", "1"]) == 2
     assert "sha256" in capsys.readouterr().err
+
+
+def test_mlp_baseline_trains_with_the_same_recipe(tmp_path: Path, capsys) -> None:
+    rc = main(
+        ["train", "ppo", "CartPole-v1", "--mlp", "--timesteps", "512", "--seed", "3"]
+        + ["--runs-root", str(tmp_path), "--set", "eval_freq=256", "--no-progress"]
+    )
+    assert rc == 0
+    run = tmp_path / "ppo" / "CartPole-v1-mlp_1"  # never picked up as the latest spiking run
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["policy_type"] == "mlp" and summary["timesteps"] >= 512
+    assert "policy_type: mlp" in (run / "config.yaml").read_text()
+    from stable_baselines3.common.policies import ActorCriticPolicy
+
+    from spikeagents.rl import SpikingActorCriticPolicy
+    from spikeagents.rl.watch import load_agent
+
+    model = load_agent("ppo", "CartPole-v1", run_dir=run).model
+    assert type(model.policy) is ActorCriticPolicy
+    assert not isinstance(model.policy, SpikingActorCriticPolicy)
+    assert model.n_steps == 32 and model.lr_schedule(1.0) == pytest.approx(1e-3)  # the recipe
+    capsys.readouterr()
+    assert main(["evaluate", "ppo", "CartPole-v1", "--run-dir", str(run), "--episodes", "2"]) == 0
+    assert json.loads(capsys.readouterr().out)["spikes_per_step"] is None
+    out = tmp_path / "x.gif"
+    args = ["record", "ppo", "CartPole-v1", "--run-dir", str(run), "--out", str(out), "--spikes"]
+    assert main(args) == 2 and "no spiking network" in capsys.readouterr().err
+    assert main(["zoo", "add", str(run), "--zoo", str(tmp_path / "zoo")]) == 2
+    assert "spiking agents only" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
@@ -176,6 +206,7 @@ def test_zoo_round_trip_and_tampering(trained_run: Path, tmp_path: Path, capsys)
         (["train", "ppo", "CartPole-v1", "--set", "colour=blue"], "colour"),
         (["train", "ppo", "NoSuchEnv-v9"], "NoSuchEnv-v9"),
         (["train", "sac", "CartPole-v1"], "ppo"),
+        (["train", "ppo", "CartPole-v1", "--set", "policy_type=cnn"], "spiking, mlp"),
         (["evaluate", "ppo", "CartPole-v1", "--run-dir", "/nonexistent/run"], "config.yaml"),
     ],
 )

@@ -75,9 +75,10 @@ def _gamma(cfg: TrainConfig) -> float:
 
 
 def build_model(cfg: TrainConfig, env: VecEnv, tensorboard_log: str | None = None) -> BaseAlgorithm:
-    """``ALGO(SpikingPolicy, env, **cfg.sb3_kwargs())``."""
+    """``ALGO(SpikingPolicy, env, **cfg.sb3_kwargs())`` (``"MlpPolicy"`` for the MLP baseline)."""
     algo_cls, policy_cls = get_algo(cfg.algo)
-    return algo_cls(policy_cls, env, tensorboard_log=tensorboard_log, verbose=0, **cfg.sb3_kwargs())
+    policy = "MlpPolicy" if cfg.policy_type == "mlp" else policy_cls
+    return algo_cls(policy, env, tensorboard_log=tensorboard_log, verbose=0, **cfg.sb3_kwargs())
 
 
 def load_run_config(run_dir: str | Path) -> TrainConfig:
@@ -188,6 +189,7 @@ def _summary(
     return {
         "algo": cfg.algo,
         "env": cfg.env.id,
+        "policy_type": cfg.policy_type,
         "status": status,
         "timesteps": int(model.num_timesteps),
         "n_timesteps_target": cfg.n_timesteps,

@@ -114,7 +114,7 @@ def evaluate_agent(
         agent.model, env, n, deterministic=deterministic, return_episode_rewards=True
     )
     env.close()
-    spikes = spikes_per_step(agent, env_seed=seed)
+    spikes = None if agent.config.policy_type == "mlp" else spikes_per_step(agent, env_seed=seed)
     return {
         "algo": agent.config.algo,
         "env": agent.config.env.id,
@@ -134,7 +134,13 @@ def actor_body(model: BaseAlgorithm) -> SpikingBody:
     extractor = getattr(policy, "pi_features_extractor", None)
     if extractor is None:
         extractor = policy.q_net.features_extractor  # DQN
-    return extractor.body
+    body = getattr(extractor, "body", None)
+    if not isinstance(body, SpikingBody):
+        raise ValueError(
+            f"this agent's policy ({type(policy).__name__}) has no spiking network "
+            "(an MLP baseline run?): spikes cannot be shown or counted"
+        )
+    return body
 
 
 def readout_potentials(model: BaseAlgorithm, obs_tensor: torch.Tensor) -> torch.Tensor:
@@ -187,8 +193,8 @@ def record_frames(
     and the episode returns."""
     from spikeagents.viz import render_raster_panel
 
+    body = actor_body(agent.model) if spikes else None  # fails early for an MLP baseline
     env = agent.make_env(seed=seed, render_mode="rgb_array")
-    body = actor_body(agent.model)
     frames: list[np.ndarray] = []
     returns: list[float] = []
     history: deque[np.ndarray] = deque(maxlen=window_steps)
@@ -196,7 +202,7 @@ def record_frames(
     total = 0.0
     while len(returns) < episodes and (max_frames is None or len(frames) < max_frames):
         frame = env.render()
-        if spikes:
+        if body is not None:
             obs_t = agent.model.policy.obs_to_tensor(obs)[0]
             with torch.no_grad():
                 layer = _all_layer_spikes(body, obs_t)[0][:, 0]  # [T, H] of the first layer
