@@ -2,12 +2,13 @@
 
 The recipe is the RL Zoo's tuned PPO (n_envs 8, n_steps 32, batch 256, gae_lambda 0.8,
 gamma 0.98, n_epochs 20, ent_coef 0, lr and clip linearly decayed from 1e-3 and 0.2, 1e5 steps)
-with the spiking network of configs/rl/ppo.yaml (IF, T=16, soft reset, mean membrane readout).
+with the spiking network of configs/rl/ppo.yaml (IF, 128 neurons, T=8, soft reset, mean membrane
+readout).
 
-What is asserted: a periodic deterministic evaluation reached the solved score, and the best
-checkpoint the run saved scores >= 475 over 20 fresh deterministic episodes. Whether the *final*
-policy stays there is not asserted: in benchmarks/results/rl_ppo_CartPole-v1.md 7 of 8 seeds end
-solved and one collapses after reaching 500 (a known open problem of this recipe).
+What is asserted: the final policy's deterministic 20-episode evaluation (the run's own) is at
+least 475, a periodic evaluation reached it during training, and the best checkpoint the run
+saved also scores >= 475 over 20 fresh deterministic episodes (8 of 8 seeds end solved in
+benchmarks/results/rl_ppo_CartPole-v1.md).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ def test_spiking_ppo_learns_cartpole(tmp_path) -> None:
     )
     assert summary["timesteps"] >= 100_000
     assert summary["first_solved_step"] is not None, json.dumps(summary, indent=1)
+    assert summary["final_eval_mean"] >= 475, json.dumps(summary, indent=1)
     best = PPO.load(run / "best_model.zip", device="cpu")
     env = make_env(load_env_config("CartPole-v1"), 1, seed=123, training=False)
     rewards, _ = evaluate_policy(best, env, 20, deterministic=True, return_episode_rewards=True)
