@@ -5,7 +5,7 @@
    neurons replaced by identity (the floor the Linear layers set), for each kernel backend.
 2. Single-observation ``predict()`` latency of the spiking policy against SB3's MlpPolicy.
 
-    python benchmarks/rl_policy_speed.py [--T 8] [--hidden 64]
+    python benchmarks/rl_policy_speed.py [--T 8] [--hidden 64] [--out FILE]
 """
 
 from __future__ import annotations
@@ -90,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--batch", type=int, default=256)
     p.add_argument("--repeats", type=int, default=300)
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--out", type=Path, default=RESULTS / "rl_policy_speed.md")
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     from spikeagents.snn.kernels import available_backends
@@ -139,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     spiking16 = PPO(SpikingActorCriticPolicy, "CartPole-v1", device="cpu", seed=0)
     preds = {
         "MlpPolicy (SB3 default 64x64 tanh)": lambda: mlp.predict(obs, deterministic=True),
-        f"spiking T={args.T}": lambda: spiking.predict(obs, deterministic=True),
+        f"spiking T={args.T}, hidden {args.hidden}": lambda: spiking.predict(obs, deterministic=True),
         "spiking (defaults: T=16)": lambda: spiking16.predict(obs, deterministic=True),
     }
     ptimes: dict[str, list[float]] = {n: [] for n in preds}
@@ -151,8 +152,8 @@ def main(argv: list[str] | None = None) -> int:
         t = statistics.median(ptimes[name])
         lines.append(f"| {name} | {t * 1e6:.0f} | {t / base:.2f} |")
     text = "\n".join(lines) + "\n"
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "rl_policy_speed.md").write_text(text)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text)
     print(text)
     return 0
 
