@@ -12,11 +12,13 @@ the end. Writes a Markdown table to ``benchmarks/results/rl_<algo>_<env>.md``.
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import statistics
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -38,24 +40,21 @@ def run_one(
     from stable_baselines3.common.evaluation import evaluate_policy
 
     from spikeagents.config import load_train_config
-    from spikeagents.rl.algos import get_algo
     from spikeagents.rl.training import build_model, make_env
 
     torch.set_num_threads(1)
     cfg = load_train_config(algo, env_id, overrides=overrides, seed=seed, n_timesteps=timesteps)
     env = make_env(cfg.env, cfg.n_envs, seed, float(getattr(cfg.hyperparams, "gamma", 0.99)))
-    if kind == "spiking":
-        model = build_model(cfg, env)
-    else:
-        kwargs = cfg.sb3_kwargs()
-        kwargs.pop("policy_kwargs", None)
-        model = get_algo(algo)[0]("MlpPolicy", env, verbose=0, **kwargs)
+    if kind == "mlp":  # what `spikeagents train --mlp` trains (DQN: net_arch = hidden_sizes)
+        cfg = replace(cfg, policy_type="mlp")
+    model = build_model(cfg, env)
     solved = cfg.env.solved_score
 
     class Evals(BaseCallback):
         def __init__(self) -> None:
             super().__init__()
             self.seconds, self.first, self.last, self.history = 0.0, None, 0, []
+            self.best, self.best_state = -float("inf"), None
 
         def _on_step(self) -> bool:
             if self.num_timesteps - self.last >= eval_freq:
@@ -68,6 +67,9 @@ def run_one(
                 self.history.append((self.num_timesteps, round(float(mean), 1)))
                 if solved is not None and mean >= solved and self.first is None:
                     self.first = self.num_timesteps
+                if mean > self.best:  # keep the best periodic policy, as a run's best_model.zip
+                    self.best = mean
+                    self.best_state = copy.deepcopy(self.model.policy.state_dict())
                 self.seconds += time.time() - started
             return True
 
@@ -81,16 +83,28 @@ def run_one(
     rewards, _ = evaluate_policy(
         model, eval_env, 20, deterministic=True, return_episode_rewards=True
     )
+    best_rewards = [float("nan")]
+    if cb.best_state is not None:  # the best periodic policy, re-evaluated on 20 fresh episodes
+        model.policy.load_state_dict(cb.best_state)
+        best_rewards, _ = evaluate_policy(
+            model, eval_env, 20, deterministic=True, return_episode_rewards=True
+        )
     return {
         "kind": kind,
         "seed": seed,
         "final_mean": float(np.mean(rewards)),
         "final_std": float(np.std(rewards)),
+        "best_checkpoint_mean": float(np.mean(best_rewards)),
         "first_solved": cb.first,
         "learn_s": round(learn_s, 1),
         "history": cb.history,
         "solved_score": solved,
     }
+
+
+def _cells(r: dict[str, Any]) -> str:
+    best = r.get("best_checkpoint_mean", float("nan"))
+    return f"{r['final_mean']:.1f} | {best:.1f} | {r['first_solved']} | {r['learn_s']}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -123,13 +137,15 @@ def main(argv: list[str] | None = None) -> int:
         f"Command: `python benchmarks/rl_learning.py {' '.join(cli_args)}`",
         f"Same hyperparameters (configs/rl/{args.algo}.yaml), each seed's two runs side by side in "
         f"{args.workers} processes, one torch thread each. Total wall time {wall:.0f} s.",
-        "`final` is a deterministic 20-episode evaluation at the end; `first solved` the first "
-        "periodic 5-episode evaluation at or above the solved score; `learn s` excludes "
-        "evaluation time.",
+        "`final` is a deterministic 20-episode evaluation at the end; `best` the best periodic "
+        "policy (as a run's best_model.zip) re-evaluated on 20 fresh episodes; `first solved` "
+        "the first periodic 5-episode evaluation at or above the solved score; `learn s` "
+        "excludes evaluation time. The MLP is SB3's MlpPolicy as `spikeagents train --mlp` "
+        "builds it.",
         "",
-        "| seed | spiking final | spiking first solved | spiking learn s | MLP final | "
-        "MLP first solved | MLP learn s | time ratio |",
-        "|---|---|---|---|---|---|---|---|",
+        "| seed | spiking final | spiking best | spiking first solved | spiking learn s | "
+        "MLP final | MLP best | MLP first solved | MLP learn s | time ratio |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     by = {(r["kind"], r["seed"]): r for r in results}
     ratios = []
@@ -139,25 +155,36 @@ def main(argv: list[str] | None = None) -> int:
         if ratio:
             ratios.append(ratio)
         lines.append(
-            f"| {s} | {sp['final_mean']:.1f} | {sp['first_solved']} | {sp['learn_s']} | "
-            + (
-                f"{ml['final_mean']:.1f} | {ml['first_solved']} | {ml['learn_s']} | {ratio:.2f} |"
-                if ml
-                else "- | - | - | - |"
-            )
+            f"| {s} | {_cells(sp)} | "
+            + (f"{_cells(ml)} | {ratio:.2f} |" if ml else "- | - | - | - | - |")
         )
     solved = results[0]["solved_score"]
     sp_ok = sum(
         by[("spiking", s)]["final_mean"] >= solved
         for s in range(args.first_seed, args.first_seed + args.seeds)
     )
-    lines += ["", f"Spiking seeds with final >= {solved}: {sp_ok}/{args.seeds}."]
+    sp_best = sum(
+        by[("spiking", s)].get("best_checkpoint_mean", float("nan")) >= solved
+        for s in range(args.first_seed, args.first_seed + args.seeds)
+    )
+    lines += [
+        "",
+        f"Spiking seeds with final >= {solved}: {sp_ok}/{args.seeds}; "
+        f"best checkpoint >= {solved}: {sp_best}/{args.seeds}.",
+    ]
     if ratios:
         ml_ok = sum(
             by[("mlp", s)]["final_mean"] >= solved
             for s in range(args.first_seed, args.first_seed + args.seeds)
         )
-        lines.append(f"MLP seeds with final >= {solved}: {ml_ok}/{args.seeds}.")
+        ml_best = sum(
+            by[("mlp", s)]["best_checkpoint_mean"] >= solved
+            for s in range(args.first_seed, args.first_seed + args.seeds)
+        )
+        lines.append(
+            f"MLP seeds with final >= {solved}: {ml_ok}/{args.seeds}; "
+            f"best checkpoint >= {solved}: {ml_best}/{args.seeds}."
+        )
         lines.append(
             f"learn() time ratio spiking/MLP: median {statistics.median(ratios):.2f}, "
             f"max {max(ratios):.2f}."
