@@ -231,9 +231,11 @@ def zoo_add(
     zoo_dir: str | Path | None = None,
     episodes: int | None = None,
     best: bool = False,
+    target: float | None = None,
 ) -> dict[str, Any]:
     """Evaluate a finished run and store it in the zoo as safetensors + card (``best``: the
-    run's best evaluated checkpoint instead of its final model)."""
+    run's best evaluated checkpoint instead of its final model; ``target``: the score this
+    agent must reach in ``benchmark``, by default the env's solved score)."""
     from spikeagents.rl.zoo import save_zoo_agent
 
     cfg = load_run_config(run_dir)
@@ -247,7 +249,9 @@ def zoo_add(
     stats = None
     if agent.obs_mean is not None and agent.obs_var is not None:
         stats = (agent.obs_mean, agent.obs_var, agent.clip_obs)
-    extra = {"checkpoint": agent.source.name}
+    extra: dict[str, Any] = {"checkpoint": agent.source.name}
+    if target is not None:
+        extra["target"] = float(target)
     save_zoo_agent(agent.model, cfg, dest, result, extra=extra, obs_stats=stats)
     return {"path": str(dest), **result}
 
@@ -269,7 +273,7 @@ def benchmark(
         agent = LoadedAgent(z.model, z.config, path, z.obs_mean, z.obs_var)  # type: ignore[arg-type]
         res = evaluate_agent(agent, episodes)
         pol = z.config.policy
-        solved = z.config.env.solved_score
+        solved = card.get("target", z.config.env.solved_score)
         mark = "" if solved is None else (" ✓" if res["mean_reward"] >= solved else " ✗")
         lines.append(
             f"| {z.config.algo} | {z.config.env.id} | {pol.neuron} | {pol.T} | "

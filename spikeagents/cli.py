@@ -108,6 +108,11 @@ def build_parser() -> argparse.ArgumentParser:
     za.add_argument(
         "--best", action="store_true", help="store the best evaluated checkpoint, not the final"
     )
+    za.add_argument(
+        "--target",
+        type=float,
+        help="score the agent must reach in `benchmark` (default: the env's solved score)",
+    )
 
     from spikeagents.classify.cli import add_parser as add_classify_parser
 
@@ -193,7 +198,9 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
                     f"± {row['std_reward']:<6.1f} {row['timesteps']:>8} steps  {row['path']}"
                 )
             return 0
-        added = api.zoo_add(args.run_dir, args.zoo_dir, args.episodes, best=args.best)
+        added = api.zoo_add(
+            args.run_dir, args.zoo_dir, args.episodes, best=args.best, target=args.target
+        )
         print(json.dumps(added, indent=2))
         return 0
     raise AssertionError(args.command)

@@ -135,7 +135,8 @@ def test_enjoy_without_display_says_how_to_record(trained_run, monkeypatch, caps
 
 def test_zoo_round_trip_and_tampering(trained_run: Path, tmp_path: Path, capsys) -> None:
     zoo = tmp_path / "zoo"
-    assert main(["zoo", "add", str(trained_run), "--zoo", str(zoo), "--episodes", "2"]) == 0
+    add = ["zoo", "add", str(trained_run), "--zoo", str(zoo), "--episodes", "2"]
+    assert main([*add, "--target", "5"]) == 0
     agent_dir = zoo / "ppo" / "CartPole-v1"
     assert (agent_dir / "weights.safetensors").exists() and (agent_dir / "card.yaml").exists()
     assert (agent_dir / "weights.safetensors").stat().st_size < 300_000
@@ -156,7 +157,9 @@ def test_zoo_round_trip_and_tampering(trained_run: Path, tmp_path: Path, capsys)
     )
     assert main(["benchmark", "--zoo", str(zoo), "--episodes", "2"]) == 0
     table = (zoo / "README.md").read_text()
-    assert "| ppo | CartPole-v1 | if | 4 |" in table
+    row = next(line for line in table.splitlines() if line.startswith("| ppo | CartPole-v1 |"))
+    assert row.startswith("| ppo | CartPole-v1 | if | 4 |")
+    assert row.endswith("| 5.0 |"), row  # the card's target, not the env's solved score
     # one flipped byte in the weights: refused with a clear error, nothing unpickled
     weights = agent_dir / "weights.safetensors"
     data = bytearray(weights.read_bytes())
