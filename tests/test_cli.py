@@ -283,6 +283,25 @@ def test_killed_run_resumes_and_continues_its_step_count(tmp_path: Path) -> None
     assert len((run / "command.txt").read_text().splitlines()) == 2
 
 
+def test_sigterm_saves_a_checkpoint_like_ctrl_c(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    cmd = [sys.executable, "-m", "spikeagents", "train", "ppo", "CartPole-v1", "--run-dir"]
+    cmd += [str(run), "--timesteps", "1000000", "--no-progress", *TINY[:2]]
+    cmd += ["--set", "checkpoint_freq=0", "--set", "policy.T=4"]  # no periodic checkpoints
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 120
+        while not (run / "evaluations.csv").exists() and time.time() < deadline:
+            time.sleep(0.2)
+    finally:
+        proc.send_signal(signal.SIGTERM)  # what `kill` or a job scheduler sends
+        _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "--resume" in err and (run / "checkpoint.zip").exists()
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["status"] == "interrupted" and summary["timesteps"] > 0
+
+
 def test_installed_entry_point(tmp_path: Path) -> None:
     exe = shutil.which("spikeagents", path=str(Path(sys.executable).parent))
     assert exe is not None, "the spikeagents console script is not installed"

@@ -3,9 +3,13 @@ TensorBoard, survive Ctrl-C and crashes, and resume."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import platform
+import signal
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +36,24 @@ class TrainingInterrupted(KeyboardInterrupt):
     def __init__(self, run_dir: Path) -> None:
         super().__init__(str(run_dir))
         self.run_dir = run_dir
+
+
+@contextlib.contextmanager
+def sigterm_as_keyboard_interrupt() -> Iterator[None]:
+    """Within the block, SIGTERM (``kill``, a job scheduler's stop) raises ``KeyboardInterrupt``,
+    so that training stops the way Ctrl-C stops it: checkpoint saved. Main thread only."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    before = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, before)
 
 
 def make_env(
@@ -144,12 +166,13 @@ def run_training(
     status = "finished"
     try:
         if remaining > 0:
-            model.learn(
-                total_timesteps=remaining,  # SB3 adds num_timesteps when resuming
-                callback=CallbackList(callbacks),
-                reset_num_timesteps=not resume,
-                tb_log_name="run",
-            )
+            with sigterm_as_keyboard_interrupt():  # a scheduler's SIGTERM saves like Ctrl-C
+                model.learn(
+                    total_timesteps=remaining,  # SB3 adds num_timesteps when resuming
+                    callback=CallbackList(callbacks),
+                    reset_num_timesteps=not resume,
+                    tb_log_name="run",
+                )
     except KeyboardInterrupt:
         status = "interrupted"
         save_checkpoint(model, run_dir)
