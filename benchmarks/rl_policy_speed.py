@@ -140,7 +140,9 @@ def main(argv: list[str] | None = None) -> int:
     spiking16 = PPO(SpikingActorCriticPolicy, "CartPole-v1", device="cpu", seed=0)
     preds = {
         "MlpPolicy (SB3 default 64x64 tanh)": lambda: mlp.predict(obs, deterministic=True),
-        f"spiking T={args.T}, hidden {args.hidden}": lambda: spiking.predict(obs, deterministic=True),
+        f"spiking T={args.T}, hidden {args.hidden}": lambda: spiking.predict(
+            obs, deterministic=True
+        ),
         "spiking (defaults: T=16)": lambda: spiking16.predict(obs, deterministic=True),
     }
     ptimes: dict[str, list[float]] = {n: [] for n in preds}
