@@ -74,7 +74,8 @@ def main(argv: list[str] | None = None) -> int:
         f"Command: `python benchmarks/make_train.py` (commit {commit}). `make setup` ran first "
         f"({setup_s:.0f} s: venv + pip install from the package registry); then `make train` "
         f"and `{' '.join(mlp_cmd)}` ran at the same time in two processes (one torch thread "
-        "each). Both run the same periodic and final deterministic evaluations (every 10k steps, 20 episodes: configs/rl/ppo.yaml, envs/CartPole-v1.yaml).",
+        "each). Both run the same periodic and final deterministic evaluations (every 10k "
+        "steps, 20 episodes: configs/rl/ppo.yaml, envs/CartPole-v1.yaml).",
         "",
         "| | spiking (`make train`) | MLP | ratio |",
         "|---|---|---|---|",
