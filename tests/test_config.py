@@ -112,8 +112,8 @@ def test_rl_zoo_cartpole_ppo_recipe() -> None:
     assert hp.learning_rate == Schedule("linear", 1e-3) and hp.clip_range == Schedule("linear", 0.2)
     p = cfg.policy
     assert (p.T, p.hidden_sizes, p.neuron, p.surrogate, p.encoder) == (
-        16,
-        (64,),
+        8,
+        (128,),
         "if",
         "atan",
         "direct",
@@ -124,7 +124,8 @@ def test_rl_zoo_cartpole_ppo_recipe() -> None:
 
 def test_entry_is_merged_over_default() -> None:
     cfg = load_train_config("ppo", "Acrobot-v1")
-    assert cfg.policy.init_gain == 2.0 and cfg.policy.T == 16  # from default
+    assert cfg.policy.init_gain == 1.0 and cfg.policy.readout == "last"  # from the entry
+    assert cfg.policy.T == 16 and cfg.policy.hidden_sizes == (64,)  # from default
     assert cfg.hyperparams.n_steps == 256  # from the entry
     assert cfg.hyperparams.batch_size == 64  # SB3's default: set nowhere
     # env: envs/Acrobot-v1.yaml, with the entry's `env: normalize` merged over it
