@@ -43,6 +43,7 @@ __all__ = [
     "SURROGATE_CODES",
     "Config",
     "Launcher",
+    "PointerLauncher",
     "make_config",
     "unsupported_reason",
     "run_fused",
@@ -106,6 +107,63 @@ class Launcher(Protocol):
     ) -> tuple[Tensor, Tensor, Tensor | None]:
         """``(dL/dX [T, N], dL/dV0 [N], dL/dd per neuron [N] float64 or None)``."""
         ...
+
+
+class PointerLauncher:
+    """A :class:`Launcher` over the entry points of ``neuron_step.h``: allocates the outputs and
+    passes raw pointers and :class:`Config` numbers in the order ``sa_forward`` and
+    ``sa_backward`` take them. A backend supplies only :meth:`_run` (how a kernel is called) and
+    ``decay_on_device`` (``True``: a ``decay_t`` pointer follows the state pointers)."""
+
+    decay_on_device = False
+
+    def _run(self, name: str, args: tuple[Any, ...], n: int, device: torch.device) -> None:
+        """Run kernel ``name`` (``"sa_forward"`` or ``"sa_backward"``) over ``n`` neurons."""
+        raise NotImplementedError
+
+    def _decay_arg(self, decay_t: Tensor | None) -> tuple[int | None, ...]:
+        return (_ptr(decay_t),) if self.decay_on_device else ()
+
+    def forward(
+        self, x: Tensor, v0: Tensor, cfg: Config, decay_t: Tensor | None
+    ) -> tuple[Tensor | None, Tensor]:
+        T, N = x.shape
+        v = torch.empty_like(x)
+        out = torch.empty_like(x) if cfg.mode != MODE_NONSPIKING else None
+        pointers = (x.data_ptr(), v0.data_ptr(), _ptr(out), v.data_ptr())
+        args = (*pointers, *self._decay_arg(decay_t), T, N, *_dynamics_args(cfg))
+        self._run("sa_forward", args, N, x.device)
+        return out, v
+
+    def backward(
+        self,
+        x: Tensor,
+        v0: Tensor,
+        v: Tensor,
+        grad_out: Tensor | None,
+        grad_v: Tensor | None,
+        cfg: Config,
+        decay_t: Tensor | None,
+        need_grad_decay: bool,
+    ) -> tuple[Tensor, Tensor, Tensor | None]:
+        T, N = x.shape
+        gx = torch.empty_like(x)
+        gv0 = torch.empty_like(v0)
+        gd = torch.empty(N, dtype=torch.float64, device=x.device) if need_grad_decay else None
+        pointers = (x.data_ptr(), v0.data_ptr(), v.data_ptr(), _ptr(grad_out), _ptr(grad_v))
+        pointers += (gx.data_ptr(), gv0.data_ptr(), _ptr(gd))
+        surrogate = (cfg.detach, cfg.surrogate, cfg.p0, cfg.p1)
+        args = (*pointers, *self._decay_arg(decay_t), T, N, *_dynamics_args(cfg), *surrogate)
+        self._run("sa_backward", args, N, x.device)
+        return gx, gv0, gd
+
+
+def _ptr(t: Tensor | None) -> int | None:
+    return None if t is None else t.data_ptr()
+
+
+def _dynamics_args(cfg: Config) -> tuple[float | int, ...]:
+    return (cfg.decay, cfg.v_rest, cfg.v_threshold, cfg.v_reset, cfg.charge, cfg.mode)
 
 
 _WARNED: set[str] = set()

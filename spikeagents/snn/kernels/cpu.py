@@ -27,13 +27,14 @@ from __future__ import annotations
 
 import ctypes
 from ctypes import c_double, c_int, c_int64, c_void_p
+from typing import Any
 
 import torch
 from torch import Tensor
 
 from spikeagents.snn.dynamics import FAMILIES, NeuronSpec
 from spikeagents.snn.kernels import _build, _fused, register_kernel
-from spikeagents.snn.kernels._fused import MODE_NONSPIKING, Config
+from spikeagents.snn.kernels._fused import PointerLauncher
 from spikeagents.snn.kernels.reference import multistep_reference
 from spikeagents.snn.surrogate import SurrogateFunction
 
@@ -47,84 +48,22 @@ _FORWARD_ARGTYPES = [c_void_p] * 4 + [c_int64] * 2 + [c_double] * 4 + [c_int] * 
 _BACKWARD_ARGTYPES = (
     [c_void_p] * 8 + [c_int64] * 2 + [c_double] * 4 + [c_int] * 4 + [c_double] * 2 + [c_int]
 )
+_ARGTYPES = {"sa_forward": _FORWARD_ARGTYPES, "sa_backward": _BACKWARD_ARGTYPES}
 
 
-class CpuLauncher:
-    """Calls the compiled forward and backward of one dtype (ctypes, argtypes set once)."""
-
-    decay_on_device = False
+class CpuLauncher(PointerLauncher):
+    """Calls the compiled forward and backward of one dtype (ctypes, argtypes set once); the
+    C entry points take the OpenMP thread count last."""
 
     def __init__(self, lib: ctypes.CDLL) -> None:
         self._lib = lib  # keeps the library loaded
-        self._forward = lib.sa_forward
-        self._forward.argtypes = _FORWARD_ARGTYPES
-        self._forward.restype = None
-        self._backward = lib.sa_backward
-        self._backward.argtypes = _BACKWARD_ARGTYPES
-        self._backward.restype = None
+        for name, argtypes in _ARGTYPES.items():
+            fn = getattr(lib, name)
+            fn.argtypes = argtypes
+            fn.restype = None
 
-    def forward(
-        self, x: Tensor, v0: Tensor, cfg: Config, decay_t: Tensor | None
-    ) -> tuple[Tensor | None, Tensor]:
-        T, N = x.shape
-        v = torch.empty_like(x)
-        out = torch.empty_like(x) if cfg.mode != MODE_NONSPIKING else None
-        self._forward(
-            x.data_ptr(),
-            v0.data_ptr(),
-            None if out is None else out.data_ptr(),
-            v.data_ptr(),
-            T,
-            N,
-            cfg.decay,
-            cfg.v_rest,
-            cfg.v_threshold,
-            cfg.v_reset,
-            cfg.charge,
-            cfg.mode,
-            torch.get_num_threads(),
-        )
-        return out, v
-
-    def backward(
-        self,
-        x: Tensor,
-        v0: Tensor,
-        v: Tensor,
-        grad_out: Tensor | None,
-        grad_v: Tensor | None,
-        cfg: Config,
-        decay_t: Tensor | None,
-        need_grad_decay: bool,
-    ) -> tuple[Tensor, Tensor, Tensor | None]:
-        T, N = x.shape
-        gx = torch.empty_like(x)
-        gv0 = torch.empty_like(v0)
-        gd = torch.empty(N, dtype=torch.float64) if need_grad_decay else None
-        self._backward(
-            x.data_ptr(),
-            v0.data_ptr(),
-            v.data_ptr(),
-            None if grad_out is None else grad_out.data_ptr(),
-            None if grad_v is None else grad_v.data_ptr(),
-            gx.data_ptr(),
-            gv0.data_ptr(),
-            None if gd is None else gd.data_ptr(),
-            T,
-            N,
-            cfg.decay,
-            cfg.v_rest,
-            cfg.v_threshold,
-            cfg.v_reset,
-            cfg.charge,
-            cfg.mode,
-            cfg.detach,
-            cfg.surrogate,
-            cfg.p0,
-            cfg.p1,
-            torch.get_num_threads(),
-        )
-        return gx, gv0, gd
+    def _run(self, name: str, args: tuple[Any, ...], n: int, device: torch.device) -> None:
+        getattr(self._lib, name)(*args, torch.get_num_threads())
 
 
 _LAUNCHERS: dict[torch.dtype, CpuLauncher | None] = {}

@@ -26,7 +26,7 @@ from torch import Tensor
 from spikeagents.snn.dynamics import FAMILIES, NeuronSpec
 from spikeagents.snn.kernels import _fused, register_kernel
 from spikeagents.snn.kernels._build import SOURCE_DIR
-from spikeagents.snn.kernels._fused import MODE_NONSPIKING, Config
+from spikeagents.snn.kernels._fused import PointerLauncher
 from spikeagents.snn.kernels.reference import multistep_reference
 from spikeagents.snn.surrogate import SurrogateFunction
 
@@ -55,7 +55,7 @@ def kernel_source() -> tuple[str, tuple[str, ...]]:
     return code, (f"--include-path={SOURCE_DIR}", f"-DSA_HEADER_HASH=0x{digest}")
 
 
-class CudaLauncher:
+class CudaLauncher(PointerLauncher):
     """Launches the forward and backward kernels of one dtype on torch's current stream.
 
     :param launch: ``launch(name, grid, block, args, device)`` runs kernel ``name``; the
@@ -68,70 +68,8 @@ class CudaLauncher:
         self.dtype = dtype
         self._launch = launch if launch is not None else _CupyModule(CUDA_DTYPES[dtype]).launch
 
-    def forward(
-        self, x: Tensor, v0: Tensor, cfg: Config, decay_t: Tensor | None
-    ) -> tuple[Tensor | None, Tensor]:
-        T, N = x.shape
-        v = torch.empty_like(x)
-        out = torch.empty_like(x) if cfg.mode != MODE_NONSPIKING else None
-        args = (
-            x.data_ptr(),
-            v0.data_ptr(),
-            _ptr(out),
-            v.data_ptr(),
-            _ptr(decay_t),
-            T,
-            N,
-            cfg.decay,
-            cfg.v_rest,
-            cfg.v_threshold,
-            cfg.v_reset,
-            cfg.charge,
-            cfg.mode,
-        )
-        self._launch("sa_forward", _grid(N), THREADS_PER_BLOCK, args, x.device)
-        return out, v
-
-    def backward(
-        self,
-        x: Tensor,
-        v0: Tensor,
-        v: Tensor,
-        grad_out: Tensor | None,
-        grad_v: Tensor | None,
-        cfg: Config,
-        decay_t: Tensor | None,
-        need_grad_decay: bool,
-    ) -> tuple[Tensor, Tensor, Tensor | None]:
-        T, N = x.shape
-        gx = torch.empty_like(x)
-        gv0 = torch.empty_like(v0)
-        gd = torch.empty(N, dtype=torch.float64, device=x.device) if need_grad_decay else None
-        args = (
-            x.data_ptr(),
-            v0.data_ptr(),
-            v.data_ptr(),
-            _ptr(grad_out),
-            _ptr(grad_v),
-            gx.data_ptr(),
-            gv0.data_ptr(),
-            _ptr(gd),
-            _ptr(decay_t),
-            T,
-            N,
-            cfg.decay,
-            cfg.v_rest,
-            cfg.v_threshold,
-            cfg.v_reset,
-            cfg.charge,
-            cfg.mode,
-            cfg.detach,
-            cfg.surrogate,
-            cfg.p0,
-            cfg.p1,
-        )
-        self._launch("sa_backward", _grid(N), THREADS_PER_BLOCK, args, x.device)
-        return gx, gv0, gd
+    def _run(self, name: str, args: tuple[Any, ...], n: int, device: torch.device) -> None:
+        self._launch(name, _grid(n), THREADS_PER_BLOCK, args, device)
 
 
 #: kernel argument kinds, in order ("p" pointer, "i" long long, "d" double): the signatures in
@@ -140,10 +78,6 @@ ARG_KINDS = {
     "sa_forward": "ppppp" + "ii" + "dddd" + "ii",
     "sa_backward": "ppppppppp" + "ii" + "dddd" + "iiii" + "dd",
 }
-
-
-def _ptr(t: Tensor | None) -> int | None:
-    return None if t is None else t.data_ptr()
 
 
 def _grid(n: int) -> int:
