@@ -442,7 +442,27 @@ class SpikingRNNBase(nn.Module):
         )
 
 
-class SpikingLSTM(SpikingRNNBase):
+class _TwoSurrogateRNN(SpikingRNNBase):
+    """A stack whose cells take two surrogate functions (LSTM and GRU)."""
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        dropout_p: float = 0.0,
+        invariant_dropout_mask: bool = False,
+        bidirectional: bool = False,
+        surrogate_function1: Surrogate = None,
+        surrogate_function2: Surrogate = None,
+    ) -> None:
+        stack = (input_size, hidden_size, num_layers, bias, dropout_p, invariant_dropout_mask)
+        sf = dict(surrogate_function1=surrogate_function1, surrogate_function2=surrogate_function2)
+        super().__init__(*stack, bidirectional, **sf)
+
+
+class SpikingLSTM(_TwoSurrogateRNN):
     """Multi-layer spiking LSTM (:class:`SpikingLSTMCell` layers); see :class:`SpikingRNNBase`.
 
     :param surrogate_function1: surrogate of i, f, o. :param surrogate_function2: of g.
@@ -450,46 +470,14 @@ class SpikingLSTM(SpikingRNNBase):
 
     cell_class = SpikingLSTMCell
 
-    def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        num_layers: int = 1,
-        bias: bool = True,
-        dropout_p: float = 0.0,
-        invariant_dropout_mask: bool = False,
-        bidirectional: bool = False,
-        surrogate_function1: Surrogate = None,
-        surrogate_function2: Surrogate = None,
-    ) -> None:
-        stack = (input_size, hidden_size, num_layers, bias, dropout_p, invariant_dropout_mask)
-        sf = dict(surrogate_function1=surrogate_function1, surrogate_function2=surrogate_function2)
-        super().__init__(*stack, bidirectional, **sf)
 
-
-class SpikingGRU(SpikingRNNBase):
+class SpikingGRU(_TwoSurrogateRNN):
     """Multi-layer spiking GRU (:class:`SpikingGRUCell` layers); see :class:`SpikingRNNBase`.
 
     :param surrogate_function1: surrogate of r and z. :param surrogate_function2: of n.
     """
 
     cell_class = SpikingGRUCell
-
-    def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        num_layers: int = 1,
-        bias: bool = True,
-        dropout_p: float = 0.0,
-        invariant_dropout_mask: bool = False,
-        bidirectional: bool = False,
-        surrogate_function1: Surrogate = None,
-        surrogate_function2: Surrogate = None,
-    ) -> None:
-        stack = (input_size, hidden_size, num_layers, bias, dropout_p, invariant_dropout_mask)
-        sf = dict(surrogate_function1=surrogate_function1, surrogate_function2=surrogate_function2)
-        super().__init__(*stack, bidirectional, **sf)
 
 
 class SpikingVanillaRNN(SpikingRNNBase):
