@@ -39,6 +39,18 @@ def _add_agent_source(p: argparse.ArgumentParser) -> None:
     )
 
 
+def add_set_option(parser: argparse.ArgumentParser, what: str) -> None:
+    """``--set KEY=VALUE`` (repeatable) into ``args.overrides``; ``what`` completes "override"."""
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help=f"override {what} (repeatable)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="spikeagents",
@@ -50,14 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("algo", help="ppo, a2c or dqn")
     t.add_argument("env", help="gymnasium env id, e.g. CartPole-v1")
     t.add_argument("--config", help="YAML keyed by env id (default: configs/rl/<algo>.yaml)")
-    t.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a config value, e.g. --set policy.T=16 (repeatable)",
-    )
+    add_set_option(t, "a config value, e.g. --set policy.T=16")
     t.add_argument("--seed", type=int)
     t.add_argument("--timesteps", type=int, help="total environment steps")
     t.add_argument("--n-envs", type=int)

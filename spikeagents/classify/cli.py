@@ -38,6 +38,7 @@ _SUMMARY_KEYS = (
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Add ``classify`` to the ``spikeagents`` subcommands; returns its parser."""
     from spikeagents.classify.tasks import TASKS
+    from spikeagents.cli import add_set_option
 
     tasks = "; ".join(f"{name}: {t.summary}" for name, t in TASKS.items())
     p = subparsers.add_parser(
@@ -47,14 +48,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     p.add_argument("task", choices=sorted(TASKS), metavar="TASK", help=", ".join(sorted(TASKS)))
     p.add_argument("--config", help="recipe YAML (default: configs/classify/<task>.yaml)")
-    p.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a recipe value, e.g. --set data=digits --set model.tau=2.0 (repeatable)",
-    )
+    add_set_option(p, "a recipe value, e.g. --set data=digits --set model.tau=2.0")
     p.add_argument("--data-dir", help="dataset folder (default: ./data)")
     p.add_argument("--epochs", type=int, help="number of training epochs")
     p.add_argument("--device", help="cpu, cuda, cuda:N or auto (default: from the recipe)")

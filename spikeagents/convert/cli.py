@@ -39,6 +39,7 @@ _SUMMARY_KEYS = (
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Add ``convert`` to the ``spikeagents`` subcommands; returns its parser."""
+    from spikeagents.cli import add_set_option
     from spikeagents.convert.model import ENCODERS, MAXPOOLS, READOUTS
     from spikeagents.convert.normalize import NORMS
 
@@ -66,14 +67,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="initial membrane potential / threshold (0: the docs; default 0.5)",
     )
     p.add_argument("--calibration", type=int, default=256, help="calibration images (256)")
-    p.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a recipe value, e.g. --set data=digits (repeatable)",
-    )
+    add_set_option(p, "a recipe value, e.g. --set data=digits")
     p.add_argument("--data-dir", help="dataset folder (default: ./data)")
     p.add_argument("--device", help="cpu, cuda, cuda:N or auto (default: from the recipe)")
     p.add_argument("--chunk", type=int, default=16, help="steps simulated per call (memory)")
