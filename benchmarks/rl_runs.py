@@ -79,8 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     print("\n".join(lines))
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        raw = [{k: v for k, v in r.items()} for r in rows]
-        extra = ["", "Raw results:", "", "```json", json.dumps(raw, indent=1), "```", ""]
+        extra = ["", "Raw results:", "", "```json", json.dumps(rows, indent=1), "```", ""]
         args.out.write_text("\n".join(lines + extra))
     return 0
 
