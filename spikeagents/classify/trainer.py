@@ -36,7 +36,7 @@ from spikeagents.classify.data import DataSplits
 from spikeagents.classify.tasks import Task, get_task
 from spikeagents.snn import functional
 
-__all__ = ["resolve_device", "Trainer", "run_training", "evaluate_run"]
+__all__ = ["resolve_device", "torch_threads", "Trainer", "run_training", "evaluate_run"]
 
 CHECKPOINT = "checkpoint.pt"
 BEST_MODEL = "best_model.pt"
@@ -309,7 +309,7 @@ def run_training(
     """Train ``cfg`` in ``run_dir`` (continuing its checkpoint when ``resume``)."""
     device = resolve_device(cfg.device)
     splits = get_task(cfg.task).make_data(cfg, data_dir, progress)
-    with _threads(cfg.threads):
+    with torch_threads(cfg.threads):
         trainer = Trainer(cfg, splits, run_dir, device, progress)
         if resume:
             trainer.load_checkpoint()
@@ -317,7 +317,7 @@ def run_training(
 
 
 @contextmanager
-def _threads(n: int) -> Iterator[None]:
+def torch_threads(n: int) -> Iterator[None]:
     """Run with ``n`` torch CPU threads (0: leave the setting alone), restored afterwards."""
     before = torch.get_num_threads()
     if n > 0:
@@ -349,7 +349,7 @@ def evaluate_run(
     if not weights.is_file():
         raise FileNotFoundError(f"{run_dir}: holds no {BEST_MODEL} or {CHECKPOINT}")
     epoch = trainer.load_weights(weights)
-    with _threads(cfg.threads):
+    with torch_threads(cfg.threads):
         test, confusion = trainer.evaluate()
     out = {
         "task": cfg.task,

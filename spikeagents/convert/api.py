@@ -23,8 +23,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -63,17 +62,6 @@ def calibration_images(batches: Any, n: int) -> Tensor:
     if not taken:
         raise ValueError("no calibration images: the training data are empty")
     return torch.cat(taken)
-
-
-@contextmanager
-def _threads(n: int) -> Iterator[None]:
-    before = torch.get_num_threads()
-    if n > 0:
-        torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def _plot(steps: Any, acc: Any, ann_acc: float, title: str, path: Path) -> None:
@@ -124,7 +112,7 @@ def convert_run(
     """
     from spikeagents.classify.config import load_classify_config
     from spikeagents.classify.tasks import get_task
-    from spikeagents.classify.trainer import resolve_device
+    from spikeagents.classify.trainer import resolve_device, torch_threads
     from spikeagents.rundir import atomic_save, atomic_write_text, next_run_dir
 
     weights, run_dir = _resolve(checkpoint)
@@ -146,7 +134,7 @@ def convert_run(
     state = torch.load(weights, map_location=dev, weights_only=True)
     model.load_state_dict(state["model"] if "model" in state else state)
     started = time.perf_counter()
-    with _threads(cfg.threads):
+    with torch_threads(cfg.threads):
         splits = spec.make_data(cfg, Path(data_dir) if data_dir else None, progress)
         calib = calibration_images(splits.train, calibration).to(dev)
         ann_acc = ann_accuracy(model, splits.test)
