@@ -15,7 +15,7 @@ computed it, and ``S`` from ``H``. (The caller holds ``V`` anyway, and ``X`` is 
 from __future__ import annotations
 
 import warnings
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple
 
 import torch
 from torch import Tensor
@@ -43,7 +43,6 @@ __all__ = [
     "SURROGATE_CODES",
     "Config",
     "Launcher",
-    "PointerLauncher",
     "make_config",
     "unsupported_reason",
     "run_fused",
@@ -81,40 +80,15 @@ class Config(NamedTuple):
     p1: float
 
 
-class Launcher(Protocol):
-    """A compiled backend: forward and backward over contiguous ``[T, N]`` tensors."""
+class Launcher:
+    """A compiled backend: forward and backward over contiguous ``[T, N]`` tensors, through the
+    entry points of ``neuron_step.h``. This class allocates the outputs and passes raw pointers
+    and :class:`Config` numbers in the order ``sa_forward`` and ``sa_backward`` take them; a
+    backend supplies only :meth:`_run` (how a kernel is called) and ``decay_on_device``.
+    """
 
-    #: ``True``: the decay is read on the device from ``decay_t`` (no host sync); ``False``: the
-    #: launcher uses ``Config.decay``.
-    decay_on_device: bool
-
-    def forward(
-        self, x: Tensor, v0: Tensor, cfg: Config, decay_t: Tensor | None
-    ) -> tuple[Tensor | None, Tensor]:
-        """``(out [T, N], or None for readouts; v [T, N])``."""
-        ...
-
-    def backward(
-        self,
-        x: Tensor,
-        v0: Tensor,
-        v: Tensor,
-        grad_out: Tensor | None,
-        grad_v: Tensor | None,
-        cfg: Config,
-        decay_t: Tensor | None,
-        need_grad_decay: bool,
-    ) -> tuple[Tensor, Tensor, Tensor | None]:
-        """``(dL/dX [T, N], dL/dV0 [N], dL/dd per neuron [N] float64 or None)``."""
-        ...
-
-
-class PointerLauncher:
-    """A :class:`Launcher` over the entry points of ``neuron_step.h``: allocates the outputs and
-    passes raw pointers and :class:`Config` numbers in the order ``sa_forward`` and
-    ``sa_backward`` take them. A backend supplies only :meth:`_run` (how a kernel is called) and
-    ``decay_on_device`` (``True``: a ``decay_t`` pointer follows the state pointers)."""
-
+    #: ``True``: the decay is read on the device from ``decay_t`` (no host sync; the pointer
+    #: follows the state pointers); ``False``: the kernel uses ``Config.decay``.
     decay_on_device = False
 
     def _run(self, name: str, args: tuple[Any, ...], n: int, device: torch.device) -> None:
@@ -127,6 +101,7 @@ class PointerLauncher:
     def forward(
         self, x: Tensor, v0: Tensor, cfg: Config, decay_t: Tensor | None
     ) -> tuple[Tensor | None, Tensor]:
+        """``(out [T, N], or None for readouts; v [T, N])``."""
         T, N = x.shape
         v = torch.empty_like(x)
         out = torch.empty_like(x) if cfg.mode != MODE_NONSPIKING else None
@@ -146,6 +121,7 @@ class PointerLauncher:
         decay_t: Tensor | None,
         need_grad_decay: bool,
     ) -> tuple[Tensor, Tensor, Tensor | None]:
+        """``(dL/dX [T, N], dL/dV0 [N], dL/dd per neuron [N] float64 or None)``."""
         T, N = x.shape
         gx = torch.empty_like(x)
         gv0 = torch.empty_like(v0)

@@ -34,7 +34,7 @@ from torch import Tensor
 
 from spikeagents.snn.dynamics import FAMILIES, NeuronSpec
 from spikeagents.snn.kernels import _build, _fused, register_kernel
-from spikeagents.snn.kernels._fused import PointerLauncher
+from spikeagents.snn.kernels._fused import Launcher
 from spikeagents.snn.kernels.reference import multistep_reference
 from spikeagents.snn.surrogate import SurrogateFunction
 
@@ -51,7 +51,7 @@ _BACKWARD_ARGTYPES = (
 _ARGTYPES = {"sa_forward": _FORWARD_ARGTYPES, "sa_backward": _BACKWARD_ARGTYPES}
 
 
-class CpuLauncher(PointerLauncher):
+class CpuLauncher(Launcher):
     """Calls the compiled forward and backward of one dtype (ctypes, argtypes set once); the
     C entry points take the OpenMP thread count last."""
 

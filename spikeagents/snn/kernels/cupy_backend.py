@@ -26,7 +26,7 @@ from torch import Tensor
 from spikeagents.snn.dynamics import FAMILIES, NeuronSpec
 from spikeagents.snn.kernels import _fused, register_kernel
 from spikeagents.snn.kernels._build import SOURCE_DIR
-from spikeagents.snn.kernels._fused import PointerLauncher
+from spikeagents.snn.kernels._fused import Launcher
 from spikeagents.snn.kernels.reference import multistep_reference
 from spikeagents.snn.surrogate import SurrogateFunction
 
@@ -55,7 +55,7 @@ def kernel_source() -> tuple[str, tuple[str, ...]]:
     return code, (f"--include-path={SOURCE_DIR}", f"-DSA_HEADER_HASH=0x{digest}")
 
 
-class CudaLauncher(PointerLauncher):
+class CudaLauncher(Launcher):
     """Launches the forward and backward kernels of one dtype on torch's current stream.
 
     :param launch: ``launch(name, grid, block, args, device)`` runs kernel ``name``; the
