@@ -168,7 +168,23 @@ class SpikingRNNCellBase(nn.Module):
         return new if self.n_states > 1 else new[0]
 
 
-class SpikingLSTMCell(SpikingRNNCellBase):
+class _TwoSurrogateCell(SpikingRNNCellBase):
+    """A cell with two surrogate functions (LSTM and GRU); the second defaults to the first."""
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        surrogate_function1: Surrogate = None,
+        surrogate_function2: Surrogate = None,
+    ) -> None:
+        super().__init__(input_size, hidden_size, bias)
+        self.surrogate_function1 = _surrogate(surrogate_function1)
+        self.surrogate_function2 = _surrogate(surrogate_function2, self.surrogate_function1)
+
+
+class SpikingLSTMCell(_TwoSurrogateCell):
     """Spiking LSTM cell (module docstring): gates i, f, g, o spike, ``c' = f c + i g``,
     ``h' = o c'``. ``forward(x [B, F], (h, c) = zeros) -> (h' [B, H], c' [B, H])``.
 
@@ -179,18 +195,6 @@ class SpikingLSTMCell(SpikingRNNCellBase):
     n_gates = 4
     n_states = 2
 
-    def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        bias: bool = True,
-        surrogate_function1: Surrogate = None,
-        surrogate_function2: Surrogate = None,
-    ) -> None:
-        super().__init__(input_size, hidden_size, bias)
-        self.surrogate_function1 = _surrogate(surrogate_function1)
-        self.surrogate_function2 = _surrogate(surrogate_function2, self.surrogate_function1)
-
     def step(self, gi: Tensor, state: State) -> State:
         h, c = state
         i, f, g, o = (gi + self.linear_hh(h)).chunk(4, dim=1)
@@ -199,7 +203,7 @@ class SpikingLSTMCell(SpikingRNNCellBase):
         return sf1(o) * c, c
 
 
-class SpikingGRUCell(SpikingRNNCellBase):
+class SpikingGRUCell(_TwoSurrogateCell):
     """Spiking GRU cell (module docstring): gates r, z and candidate n spike,
     ``h' = (1 - z) n + z h``. ``forward(x [B, F], h = zeros) -> h' [B, H]``.
 
@@ -208,18 +212,6 @@ class SpikingGRUCell(SpikingRNNCellBase):
     """
 
     n_gates = 3
-
-    def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        bias: bool = True,
-        surrogate_function1: Surrogate = None,
-        surrogate_function2: Surrogate = None,
-    ) -> None:
-        super().__init__(input_size, hidden_size, bias)
-        self.surrogate_function1 = _surrogate(surrogate_function1)
-        self.surrogate_function2 = _surrogate(surrogate_function2, self.surrogate_function1)
 
     def step(self, gi: Tensor, state: State) -> State:
         (h,) = state
