@@ -36,7 +36,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from spikeagents.classify.names import NameBatches, SurnameNet
+from spikeagents.classify.tasks.names import NameBatches, SurnameNet
 from spikeagents.datasets.names import encode_name, stratified_split, synthetic_surnames
 
 RESULTS = Path(__file__).resolve().parent / "results"

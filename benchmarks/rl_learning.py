@@ -39,7 +39,7 @@ def run_one(
     from stable_baselines3.common.callbacks import BaseCallback
     from stable_baselines3.common.evaluation import evaluate_policy
 
-    from spikeagents.config import load_train_config
+    from spikeagents.rl.recipe import load_train_config
     from spikeagents.rl.training import build_model, make_env
 
     torch.set_num_threads(1)

@@ -1,31 +1,55 @@
-"""Environment wrappers by registered name, and building a wrapped env from an ``EnvConfig``.
+"""Environments: the ``envs/<EnvId>.yaml`` schema, wrappers by registered name, and building.
 
-An ``envs/<EnvId>.yaml`` file lists wrappers by name (``{name: time_limit, max_episode_steps:
-200}``); :data:`WRAPPERS` maps each name to a callable ``(env, **kwargs) -> gym.Wrapper``.
-Observation and reward normalisation are not wrappers here: they are ``VecNormalize`` over the
-vectorised env (``EnvConfig.normalize_obs`` / ``normalize_reward``).
+An ``envs/<EnvId>.yaml`` file describes one environment (:class:`EnvConfig`): what to make, which
+wrappers to apply in order (``{name: time_limit, max_episode_steps: 200}``; :data:`WRAPPERS` maps
+each name to a callable ``(env, **kwargs) -> gym.Wrapper``), whether to normalise, how many
+episodes an evaluation takes and which mean return counts as solved. Observation and reward
+normalisation are not wrappers here: they are ``VecNormalize`` over the vectorised env
+(``EnvConfig.normalize_obs`` / ``normalize_reward``).
 
 Example::
 
-    from spikeagents.config import load_env_config
-    from spikeagents.envs import make_wrapped_env
+    from spikeagents.envs import load_env_config, make_wrapped_env
 
     env = make_wrapped_env(load_env_config("CartPole-v1"), seed=0)
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, SupportsFloat
+import inspect
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, SupportsFloat
 
 import gymnasium as gym
 import numpy as np
 from gymnasium.wrappers import ClipAction, FlattenObservation, RescaleAction, TimeLimit
 
-if TYPE_CHECKING:
-    from spikeagents.config import EnvConfig
+from spikeagents.paths import config_root
+from spikeagents.schema import (
+    ConfigError,
+    build,
+    check_choice,
+    check_keys,
+    coerce,
+    join_key,
+    read_yaml,
+    suggest,
+    to_plain,
+)
 
-__all__ = ["WRAPPERS", "FrameSkip", "ScaleReward", "make_wrapped_env"]
+__all__ = [
+    "WRAPPERS",
+    "ENV_KEYS",
+    "FrameSkip",
+    "ScaleReward",
+    "WrapperSpec",
+    "EnvConfig",
+    "read_env_entry",
+    "load_env_config",
+    "make_wrapped_env",
+]
 
 
 class FrameSkip(gym.Wrapper):
@@ -86,6 +110,141 @@ WRAPPERS: dict[str, Callable[..., gym.Wrapper]] = {
     "frame_skip": FrameSkip,  # skip
     "transform_reward_scale": ScaleReward,  # scale
 }
+
+
+# --- the envs/*.yaml schema ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WrapperSpec:
+    """One env wrapper by registered name (:data:`WRAPPERS`) and its kwargs."""
+
+    name: str
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        check_choice(self.name, sorted(WRAPPERS), "name", "wrapper")
+        params = list(inspect.signature(WRAPPERS[self.name]).parameters.values())[1:]  # not env
+        accepted = [p.name for p in params]
+        for key in self.kwargs:
+            if key not in accepted:
+                raise ConfigError(
+                    f"wrapper {self.name!r} takes no argument {key!r}; "
+                    f"valid keys: {', '.join(accepted) or '(none)'}",
+                    key=key,
+                )
+        for p in params:
+            if p.default is inspect.Parameter.empty and p.name not in self.kwargs:
+                raise ConfigError(f"wrapper {self.name!r} needs {p.name!r}", key=p.name)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, **to_plain(self.kwargs)}
+
+
+#: the keys of an ``envs/*.yaml`` file
+ENV_KEYS = (
+    "id",
+    "kwargs",
+    "wrappers",
+    "normalize",
+    "max_episode_steps",
+    "eval_episodes",
+    "solved_score",
+)
+
+
+@dataclass(frozen=True)
+class EnvConfig:
+    """One environment (``envs/<EnvId>.yaml``): what to make, how to wrap and evaluate it.
+
+    :param id: gymnasium id. :param kwargs: ``gym.make`` keyword arguments.
+    :param wrappers: wrappers applied in order. :param normalize_obs: ``VecNormalize``
+        observations. :param normalize_reward: ``VecNormalize`` rewards (training only).
+    :param max_episode_steps: ``None``: the env spec's. :param eval_episodes: episodes per
+        evaluation. :param solved_score: mean return that counts as solved (``None``: unknown).
+    :param source: where it was read from (not compared).
+    """
+
+    id: str
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    wrappers: tuple[WrapperSpec, ...] = ()
+    normalize_obs: bool = False
+    normalize_reward: bool = False
+    max_episode_steps: int | None = None
+    eval_episodes: int = 20
+    solved_score: float | None = None
+    source: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "wrappers", tuple(self.wrappers))
+        for key in ("render_mode", "max_episode_steps"):
+            if key in self.kwargs:
+                raise ConfigError(f"{key!r} is not a gym.make kwarg here", key=f"kwargs.{key}")
+        if self.eval_episodes < 1:
+            raise ConfigError("eval_episodes must be >= 1", key="eval_episodes")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``envs/*.yaml`` form."""
+        return {
+            "id": self.id,
+            "kwargs": to_plain(self.kwargs),
+            "wrappers": [w.to_dict() for w in self.wrappers],
+            "normalize": {"obs": self.normalize_obs, "reward": self.normalize_reward},
+            "max_episode_steps": self.max_episode_steps,
+            "eval_episodes": self.eval_episodes,
+            "solved_score": self.solved_score,
+        }
+
+    @classmethod
+    def from_dict(cls, raw: Any, source: str = "", path: str = "") -> EnvConfig:
+        """Parse the ``envs/*.yaml`` form (the inverse of :meth:`to_dict`)."""
+        raw = dict(check_keys(raw, ENV_KEYS, source, path, "env"))
+        norm_path = join_key(path, "normalize")
+        norm = check_keys(raw.pop("normalize", {}), ("obs", "reward"), source, norm_path, "")
+        for key, value in norm.items():
+            raw[f"normalize_{key}"] = coerce(value, bool, source, join_key(norm_path, key))
+        wrappers = coerce(raw.get("wrappers", []), list[Any], source, join_key(path, "wrappers"))
+        raw["wrappers"] = [_wrapper_fields(item) for item in wrappers]
+        return build(cls, raw, source, path)
+
+
+def _wrapper_fields(item: Any) -> Any:
+    """``name`` or ``{name: ..., **kwargs}`` (YAML) -> ``{name: ..., kwargs: {...}}``."""
+    if isinstance(item, str):
+        return {"name": item}
+    if isinstance(item, Mapping) and "name" in item:
+        return {"name": item["name"], "kwargs": {k: v for k, v in item.items() if k != "name"}}
+    return item
+
+
+def read_env_entry(env_id: str, envs_dir: Path | None = None) -> tuple[Any, str]:
+    """The raw ``envs/<env_id>.yaml`` mapping and where it came from; gymnasium's spec
+    (``solved_score`` = its ``reward_threshold``) for an env it knows without a YAML file."""
+    envs_dir = Path(envs_dir) if envs_dir is not None else config_root() / "envs"
+    path = envs_dir / f"{env_id}.yaml"
+    if path.is_file():
+        raw = read_yaml(path)
+        if isinstance(raw, Mapping) and raw.get("id", env_id) != env_id:
+            raise ConfigError(f"id {raw['id']!r} does not match the file name", str(path), "id")
+        return dict(raw) if isinstance(raw, Mapping) else raw, str(path)
+    if env_id in gym.registry:
+        return {"id": env_id, "solved_score": gym.spec(env_id).reward_threshold}, "gymnasium"
+    available = sorted(p.stem for p in envs_dir.glob("*.yaml"))
+    raise ConfigError(
+        f"unknown environment {env_id!r}{suggest(env_id, available)}: no {path.name} and "
+        f"gymnasium does not know it; env YAMLs: {', '.join(available) or '(none)'}",
+        str(envs_dir),
+        env_id,
+    )
+
+
+def load_env_config(env_id: str, envs_dir: Path | None = None) -> EnvConfig:
+    """``envs/<env_id>.yaml``, or gymnasium's defaults for an env it knows without a YAML file.
+
+    :param env_id: gymnasium id. :param envs_dir: default ``config_root() / "envs"``.
+    """
+    raw, source = read_env_entry(env_id, envs_dir)
+    return EnvConfig.from_dict(raw, source)
 
 
 def make_wrapped_env(

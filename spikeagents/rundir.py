@@ -30,10 +30,8 @@ def next_run_dir(root: str | Path, algo: str, env_id: str) -> Path:
     """Create and return ``root/<algo>/<env_id>_<n>`` with the next free ``n`` (from 1)."""
     parent = Path(root) / algo
     parent.mkdir(parents=True, exist_ok=True)
-    pattern = re.compile(rf"^{re.escape(env_id)}_(\d+)$")
-    n = 1 + max(
-        (int(m.group(1)) for p in parent.iterdir() if (m := pattern.match(p.name))), default=0
-    )
+    runs = _numbered_runs(parent, env_id)
+    n = 1 + (runs[0][0] if runs else 0)
     while True:
         path = parent / f"{env_id}_{n}"
         try:
@@ -43,18 +41,25 @@ def next_run_dir(root: str | Path, algo: str, env_id: str) -> Path:
             n += 1
 
 
-def latest_run_dir(root: str | Path, algo: str, env_id: str) -> Path | None:
-    """The most recent ``root/<algo>/<env_id>_<n>`` that holds a model, or ``None``."""
-    parent = Path(root) / algo
+def _numbered_runs(parent: Path, name: str) -> list[tuple[int, Path]]:
+    """``(n, parent/<name>_<n>)`` for every such folder, newest (largest n) first."""
     if not parent.is_dir():
-        return None
-    pattern = re.compile(rf"^{re.escape(env_id)}_(\d+)$")
-    runs = sorted(
-        ((int(m.group(1)), p) for p in parent.iterdir() if (m := pattern.match(p.name))),
-        reverse=True,
-    )
-    for _, path in runs:
-        if any((path / f).exists() for f in ("model.zip", "best_model.zip", "checkpoint.zip")):
+        return []
+    pattern = re.compile(rf"^{re.escape(name)}_(\d+)$")
+    runs = ((int(m.group(1)), p) for p in parent.iterdir() if (m := pattern.match(p.name)))
+    return sorted(runs, reverse=True)
+
+
+def latest_run_dir(
+    root: str | Path,
+    algo: str,
+    env_id: str,
+    markers: tuple[str, ...] = ("model.zip", "best_model.zip", "checkpoint.zip"),
+) -> Path | None:
+    """The most recent ``root/<algo>/<env_id>_<n>`` that holds one of ``markers`` (by default
+    an RL model; ``("best_model.pt",)`` for a classification run), or ``None``."""
+    for _, path in _numbered_runs(Path(root) / algo, env_id):
+        if any((path / f).exists() for f in markers):
             return path
     return None
 

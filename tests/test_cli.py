@@ -144,7 +144,7 @@ def test_zoo_round_trip_and_tampering(trained_run: Path, tmp_path: Path, capsys)
     assert main(["zoo", "list", "--zoo", str(zoo)]) == 0
     assert "CartPole-v1" in capsys.readouterr().out
     # the zoo agent acts like the run's model
-    from spikeagents.rl.watch import load_agent
+    from spikeagents.rl.sources import load_agent
 
     run_agent = load_agent("ppo", "CartPole-v1", run_dir=trained_run)
     zoo_agent = load_agent("ppo", "CartPole-v1", zoo_dir=zoo)
@@ -185,7 +185,7 @@ def test_mlp_baseline_trains_with_the_same_recipe(tmp_path: Path, capsys) -> Non
     from stable_baselines3.common.policies import ActorCriticPolicy
 
     from spikeagents.rl import SpikingActorCriticPolicy
-    from spikeagents.rl.watch import load_agent
+    from spikeagents.rl.sources import load_agent
 
     model = load_agent("ppo", "CartPole-v1", run_dir=run).model
     assert type(model.policy) is ActorCriticPolicy

@@ -1,5 +1,6 @@
-"""spikeagents.config: shipped YAMLs, merging, --set overrides, round trips, strict errors,
-schedules, wrapped envs, and SB3 construction from a resolved config."""
+"""The configuration (spikeagents.schema, .envs, .rl.recipe): shipped YAMLs, merging, --set
+overrides, round trips, strict errors, schedules, wrapped envs, and SB3 construction from a
+resolved config."""
 
 from __future__ import annotations
 
@@ -9,32 +10,20 @@ import textwrap
 from dataclasses import fields
 from pathlib import Path
 
+import gymnasium as gym
 import numpy as np
 import pytest
 import yaml
 from stable_baselines3 import A2C, DQN, PPO
 from stable_baselines3.common.vec_env import DummyVecEnv
 
-from spikeagents.config import (
-    ALGOS,
-    WRAPPERS,
-    A2CParams,
-    ConfigError,
-    DQNParams,
-    EnvConfig,
-    PolicyConfig,
-    PPOParams,
-    Schedule,
-    TrainConfig,
-    WrapperSpec,
-    config_root,
-    load_env_config,
-    load_train_config,
-    make_wrapped_env,
-    read_yaml,
-    zoo_root,
-)
+from spikeagents.envs import WRAPPERS, EnvConfig, WrapperSpec, load_env_config, make_wrapped_env
+from spikeagents.paths import config_root, zoo_root
+from spikeagents.rl.algos import ALGOS
+from spikeagents.rl.hyperparams import A2CParams, DQNParams, PPOParams
 from spikeagents.rl.policies import SPIKING_KEYS, SpikingActorCriticPolicy, SpikingDQNPolicy
+from spikeagents.rl.recipe import PolicyConfig, TrainConfig, load_train_config
+from spikeagents.schema import ConfigError, Schedule, read_yaml
 
 ROOT = config_root()
 RECIPES = sorted(ROOT.glob("configs/rl/*.yaml"))
@@ -385,11 +374,17 @@ def test_schedule_math() -> None:
 def test_policy_config_mirrors_the_policy_signature() -> None:
     names = [f.name for f in fields(PolicyConfig)]
     assert names == [*SPIKING_KEYS, "share_features_extractor", "ortho_init", "log_std_init"]
-    defaults = PolicyConfig()
+    defaults = PolicyConfig().policy_kwargs("ppo")
+    policy = SpikingActorCriticPolicy(
+        gym.spaces.Box(-1.0, 1.0, (4,)), gym.spaces.Discrete(2), lambda _: 1e-3
+    )
     sig = inspect.signature(SpikingActorCriticPolicy.__init__).parameters
     for name in names:
-        expected = sig[name].default if name in sig else 0.0  # log_std_init: SB3's default
-        assert getattr(defaults, name) == expected, name
+        if name in SPIKING_KEYS:  # the policy's defaults are the settings dataclass's
+            expected = policy.spiking_kwargs[name]
+        else:
+            expected = sig[name].default if name in sig else 0.0  # log_std_init: SB3's default
+        assert defaults[name] == expected, name
     assert PolicyConfig(hidden_sizes=[32]) == PolicyConfig(hidden_sizes=(32,))
     kwargs = PolicyConfig(obs_low=(0.0, 1.0)).policy_kwargs("dqn")
     assert kwargs["hidden_sizes"] == [64] and kwargs["obs_low"] == [0.0, 1.0]

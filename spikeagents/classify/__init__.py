@@ -1,7 +1,7 @@
 """Supervised spiking classifiers: one trainer, one module per task (its data and model).
 
-Tasks: ``mnist-fc``, ``mnist-single``, ``fashion-conv``, ``dvs-gesture`` (see
-:mod:`spikeagents.classify.tasks`). Recipes live in ``configs/classify/<task>.yaml``.
+Tasks are registered in :mod:`spikeagents.classify.tasks` (one module each); recipes live in
+``configs/classify/<task>.yaml``.
 
 Example::
 
@@ -11,6 +11,7 @@ Example::
 
 from spikeagents.classify.api import classify
 from spikeagents.classify.config import ClassifyConfig, load_classify_config
-from spikeagents.classify.tasks import TASKS, Task, get_task
+from spikeagents.classify.task import Task
+from spikeagents.classify.tasks import TASKS, get_task
 
 __all__ = ["classify", "ClassifyConfig", "load_classify_config", "TASKS", "Task", "get_task"]

@@ -18,6 +18,7 @@ from typing import Any
 from spikeagents.classify.config import ClassifyConfig, load_classify_config
 from spikeagents.classify.tasks import get_task
 from spikeagents.classify.trainer import evaluate_run, run_training
+from spikeagents.rundir import atomic_write_text, next_run_dir
 
 __all__ = ["classify"]
 
@@ -57,8 +58,6 @@ def classify(
     :raises ValueError: a bad task, config or device. :raises FileNotFoundError: a missing run
         or dataset (the message says how to get it).
     """
-    from spikeagents.rundir import atomic_write_text, next_run_dir
-
     get_task(task)
     data = Path(data_dir) if data_dir is not None else None
     if eval_dir is not None:

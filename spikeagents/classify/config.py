@@ -3,7 +3,7 @@
 A recipe is one YAML mapping (keys below); ``--set key=value`` overrides are deep-merged over it
 (``--set data=digits``, ``--set model.tau=2.0``, ``--set optimizer.lr=0.01``), then the explicit
 arguments (``epochs``, ``device``). Unknown keys, bad types and unknown names are
-:class:`~spikeagents.config.ConfigError` naming the file, the key and the valid choices. The
+:class:`~spikeagents.schema.ConfigError` naming the file, the key and the valid choices. The
 resolved config is saved as ``config.yaml`` in the run folder and reads back equal.
 
 Example::
@@ -20,19 +20,20 @@ from typing import Any
 
 import yaml
 
-from spikeagents.config import (
-    ConfigError,
-    _build,
-    _check_keys,
-    _choice,
-    _deep_merge,
-    _located,
-    _parse_override,
-    _plain,
-    config_root,
-    read_yaml,
-)
+from spikeagents.classify.tasks import TASKS
 from spikeagents.datasets.events import SPLIT_BY
+from spikeagents.paths import config_root
+from spikeagents.schema import (
+    ConfigError,
+    build,
+    check_choice,
+    check_keys,
+    deep_merge,
+    located,
+    parse_override,
+    read_yaml,
+    to_plain,
+)
 from spikeagents.snn.kernels import BACKEND_CHOICES
 
 __all__ = [
@@ -60,7 +61,7 @@ class OptimizerConfig:
     weight_decay: float = 0.0
 
     def __post_init__(self) -> None:
-        _choice(self.name, OPTIMIZERS, "name", "optimizer")
+        check_choice(self.name, OPTIMIZERS, "name", "optimizer")
         if self.lr <= 0:
             raise ConfigError(f"lr must be > 0, got {self.lr}", key="lr")
 
@@ -79,7 +80,7 @@ class SchedulerConfig:
     gamma: float = 0.1
 
     def __post_init__(self) -> None:
-        _choice(self.name, SCHEDULERS, "name", "scheduler")
+        check_choice(self.name, SCHEDULERS, "name", "scheduler")
         for key in ("T_max", "step_size"):
             if getattr(self, key) < 1:
                 raise ConfigError(f"{key} must be >= 1", key=key)
@@ -98,7 +99,7 @@ class FrameConfig:
     frame_size: int = 128
 
     def __post_init__(self) -> None:
-        _choice(self.split_by, SPLIT_BY, "split_by", "split_by")
+        check_choice(self.split_by, SPLIT_BY, "split_by", "split_by")
         if self.frame_size < 1 or 128 % self.frame_size:
             raise ConfigError(
                 f"frame_size must divide 128, got {self.frame_size}", key="frame_size"
@@ -141,8 +142,8 @@ class ClassifyConfig:
     source: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
-        _choice(self.loss, LOSSES, "loss", "loss")
-        _choice(self.backend, BACKEND_CHOICES, "backend", "backend")
+        check_choice(self.loss, LOSSES, "loss", "loss")
+        check_choice(self.backend, BACKEND_CHOICES, "backend", "backend")
         for key, low in (
             ("T", 1),
             ("epochs", 0),
@@ -155,38 +156,33 @@ class ClassifyConfig:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain YAML-able data; :meth:`from_dict` reads it back to an equal config."""
-        from spikeagents.classify.tasks import TASKS
-
         out: dict[str, Any] = {}
         for f in fields(self):
             if f.name == "source" or (f.name == "frames" and not TASKS[self.task].uses_frames):
                 continue
-            value = getattr(self, f.name)
-            if hasattr(value, "__dataclass_fields__"):
-                value = {g.name: _plain(getattr(value, g.name)) for g in fields(value)}
-            out[f.name] = value
+            out[f.name] = to_plain(getattr(self, f.name))
         return out
 
     @classmethod
     def from_dict(cls, raw: Any, source: str = "") -> ClassifyConfig:
         """Build and check a config from a YAML mapping (a recipe or a saved ``config.yaml``)."""
-        from spikeagents.classify.tasks import TASKS
-
-        raw = dict(_check_keys(raw, _KEYS, source, "", "ClassifyConfig"))
+        raw = dict(check_keys(raw, _KEYS, source, "", "ClassifyConfig"))
         if "task" not in raw:
             raise ConfigError("missing required key 'task'", source, "task")
         task_name = raw["task"]
-        _located(lambda: _choice(task_name, sorted(TASKS), "task", "task"), source, "")
+        located(lambda: check_choice(task_name, sorted(TASKS), "task", "task"), source, "")
         task = TASKS[task_name]
         data = raw.get("data")
         if data is not None:
             data = task.data_aliases.get(data, data)
             raw["data"] = data
-            _located(lambda: _choice(data, task.data_choices, "data", "data source"), source, "")
+            located(
+                lambda: check_choice(data, task.data_choices, "data", "data source"), source, ""
+            )
         if "frames" in raw and not task.uses_frames:
             raise ConfigError(f"task {task_name!r} takes no frame options", source, "frames")
-        raw["model"] = _build(task.params, raw.get("model") or {}, source, "model")
-        return _build(cls, raw, source, "")
+        raw["model"] = build(task.params, raw.get("model") or {}, source, "model")
+        return build(cls, raw, source, "")
 
     def save(self, path: str | Path) -> None:
         """Write the resolved config as YAML."""
@@ -229,9 +225,7 @@ def load_classify_config(
     :param config_file: default ``configs/classify/<task>.yaml``.
     :param overrides: ``"key=value"`` strings, values read as YAML (``"model.tau=2.0"``).
     """
-    from spikeagents.classify.tasks import TASKS
-
-    _located(lambda: _choice(task, sorted(TASKS), "task", "task"), "", "")
+    located(lambda: check_choice(task, sorted(TASKS), "task", "task"), "", "")
     path = Path(config_file) if config_file else classify_config_path(task)
     raw = read_yaml(path)
     if not isinstance(raw, Mapping):
@@ -246,7 +240,7 @@ def load_classify_config(
         # a task's class list is a model field; `--set classes=[...]` is accepted as a shorthand
         if text.startswith("classes=") and "classes" in model_keys:
             text = "model." + text
-        merged = _deep_merge(merged, _parse_override(text))
+        merged = deep_merge(merged, parse_override(text))
         sources.append(f"--set {text}")
     explicit = {"epochs": epochs, "device": device}
     merged.update({k: v for k, v in explicit.items() if v is not None})

@@ -1,4 +1,5 @@
-"""Data for the image tasks (MNIST, Fashion-MNIST, scikit-learn digits) and the shared batching.
+"""Data shared by the tasks: the splits every task returns, in-memory batching, the image data
+(MNIST, Fashion-MNIST, scikit-learn digits) and DataLoader splits of on-disk datasets.
 
 Every task's data function returns a :class:`DataSplits`: re-iterable train and test batch
 sources yielding ``(x, y)`` with ``len()`` in batches, the class names and the split sizes.
@@ -13,14 +14,18 @@ Example::
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator
+import os
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 from torch import Tensor
+from torch.utils.data import DataLoader, Dataset
 
+from spikeagents.classify.task import RunConfig
 from spikeagents.datasets.mnist import (
     DIGITS_CLASSES,
     FASHION_CLASSES,
@@ -28,8 +33,17 @@ from spikeagents.datasets.mnist import (
     load_digits_28,
     load_mnist,
 )
+from spikeagents.paths import default_data_dir
 
-__all__ = ["DataSplits", "TensorBatches", "IMAGE_SOURCES", "image_data", "default_data_dir"]
+__all__ = [
+    "DataSplits",
+    "TensorBatches",
+    "IMAGE_SOURCES",
+    "image_data",
+    "image_task_data",
+    "dataset_root",
+    "loader_splits",
+]
 
 #: image data sources: name -> class names
 IMAGE_SOURCES = {"mnist": MNIST_CLASSES, "fashion": FASHION_CLASSES, "digits": DIGITS_CLASSES}
@@ -79,11 +93,6 @@ class TensorBatches:
             yield (x.float().div_(255.0) if x.dtype == torch.uint8 else x), self.y[idx]
 
 
-def default_data_dir() -> Path:
-    """``./data``: where datasets are downloaded when ``--data-dir`` is not given."""
-    return Path("data")
-
-
 def image_data(
     source: str,
     batch_size: int,
@@ -115,4 +124,33 @@ def image_data(
         class_names=IMAGE_SOURCES[source],
         n_train=len(y_train),
         n_test=len(y_test),
+    )
+
+
+def image_task_data(cfg: RunConfig, data_dir: Path | None, progress: bool) -> DataSplits:
+    """The image data of ``cfg.data`` (``mnist``, ``fashion`` or ``digits``): the ``make_data`` of
+    every image task."""
+    return image_data(cfg.data, cfg.batch_size, cfg.seed, data_dir, progress)
+
+
+def dataset_root(data_dir: str | Path | None, name: str) -> Path:
+    """``data_dir`` if given, else ``./data/<name>``: where a dataset is looked for."""
+    return Path(data_dir) if data_dir is not None else default_data_dir() / name
+
+
+def loader_splits(
+    cfg: RunConfig, train: Dataset, test: Dataset, class_names: Sequence[Any]
+) -> DataSplits:
+    """:class:`DataSplits` of two map-style datasets through ``DataLoader``: the training set
+    shuffled by a generator seeded with ``cfg.seed``, ``cfg.num_workers`` workers (never more
+    than the machine's CPUs)."""
+    gen = torch.Generator().manual_seed(cfg.seed)
+    workers = min(cfg.num_workers, os.cpu_count() or 1)
+    loader: dict[str, Any] = dict(batch_size=cfg.batch_size, num_workers=workers)
+    return DataSplits(
+        train=DataLoader(train, shuffle=True, generator=gen, **loader),
+        test=DataLoader(test, shuffle=False, **loader),
+        class_names=tuple(class_names),
+        n_train=len(train),  # type: ignore[arg-type]
+        n_test=len(test),  # type: ignore[arg-type]
     )

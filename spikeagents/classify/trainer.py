@@ -33,8 +33,11 @@ from torch import Tensor, nn
 
 from spikeagents.classify.config import ClassifyConfig
 from spikeagents.classify.data import DataSplits
-from spikeagents.classify.tasks import Task, get_task
+from spikeagents.classify.task import Task
+from spikeagents.classify.tasks import get_task
+from spikeagents.rundir import atomic_path, atomic_save, atomic_write_text
 from spikeagents.snn import functional
+from spikeagents.viz import plot_confusion_matrix
 
 __all__ = ["resolve_device", "torch_threads", "Trainer", "run_training", "evaluate_run"]
 
@@ -56,8 +59,6 @@ def resolve_device(name: str) -> torch.device:
 
 
 def _atomic_torch_save(obj: Any, path: Path) -> None:
-    from spikeagents.rundir import atomic_save
-
     atomic_save(path, lambda tmp: torch.save(obj, tmp))
 
 
@@ -226,9 +227,7 @@ class Trainer:
     # -- the loop ------------------------------------------------------------------------------
     def fit(self) -> dict[str, Any]:
         """Train the remaining epochs, then evaluate the best model; returns the metrics."""
-        from torch.utils.tensorboard import SummaryWriter
-
-        from spikeagents.rundir import atomic_write_text
+        from torch.utils.tensorboard import SummaryWriter  # slow to import: only when training
 
         writer = SummaryWriter(str(self.run_dir / "tb"), purge_step=self.epoch + 1)
         started = time.perf_counter()
@@ -290,9 +289,6 @@ class Trainer:
         }
 
     def plot_confusion(self, confusion: np.ndarray, path: Path) -> None:
-        from spikeagents.rundir import atomic_path
-        from spikeagents.viz import plot_confusion_matrix
-
         acc = np.trace(confusion) / max(int(confusion.sum()), 1)
         title = f"{self.cfg.task} on {self.cfg.data}: accuracy {acc:.4f}"
         with atomic_path(path) as tmp:
@@ -336,8 +332,6 @@ def evaluate_run(
 ) -> dict[str, Any]:
     """Evaluate a run's best model (or its checkpoint) on the test set; writes
     ``eval_metrics.json`` and ``confusion_matrix_eval.png`` in the run folder."""
-    from spikeagents.rundir import atomic_write_text
-
     run_dir = Path(run_dir)
     cfg = ClassifyConfig.load(run_dir / "config.yaml")
     dev = resolve_device(device or cfg.device)

@@ -28,9 +28,15 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from safetensors.torch import load_file, save_file
 from torch import Tensor
 
+from spikeagents.classify.config import ClassifyConfig, load_classify_config
+from spikeagents.classify.tasks import get_task
+from spikeagents.classify.trainer import resolve_device, torch_threads
 from spikeagents.convert.model import SpikingModel, ann_accuracy, convert
+from spikeagents.rundir import atomic_path, atomic_save, atomic_write_text, next_run_dir
+from spikeagents.viz import plot_learning_curve
 
 __all__ = ["convert_run", "load_converted", "calibration_images"]
 
@@ -65,9 +71,6 @@ def calibration_images(batches: Any, n: int) -> Tensor:
 
 
 def _plot(steps: Any, acc: Any, ann_acc: float, title: str, path: Path) -> None:
-    from spikeagents.rundir import atomic_path
-    from spikeagents.viz import plot_learning_curve
-
     fig = plot_learning_curve(steps, acc, title=title, xlabel="time steps T", ylabel="accuracy")
     ax = fig.axes[0]
     ax.axhline(ann_acc, color="tab:red", linestyle="--", label=f"ANN {ann_acc:.4f}")
@@ -110,15 +113,8 @@ def convert_run(
         (``data=digits``). Other parameters: see :func:`~spikeagents.convert.model.convert`.
     :return: the summary (also written to ``summary.json``), with ``out_dir``.
     """
-    from spikeagents.classify.config import load_classify_config
-    from spikeagents.classify.tasks import get_task
-    from spikeagents.classify.trainer import resolve_device, torch_threads
-    from spikeagents.rundir import atomic_save, atomic_write_text, next_run_dir
-
     weights, run_dir = _resolve(checkpoint)
     if run_dir is not None:
-        from spikeagents.classify.config import ClassifyConfig
-
         run_task = ClassifyConfig.load(run_dir / "config.yaml").task
         if task is not None and task != run_task:
             raise ValueError(f"{run_dir} is a {run_task!r} run, not {task!r}")
@@ -177,8 +173,6 @@ def convert_run(
     title = f"{cfg.task} on {cfg.data}: ANN {ann_acc:.4f}, SNN {acc[-1]:.4f} at T={steps}"
     _plot(report.steps, acc, ann_acc, title, out / "accuracy_per_step.png")
     atomic_write_text(out / "firing_rates.json", json.dumps(report.firing_rates, indent=2) + "\n")
-    from safetensors.torch import save_file
-
     tensors = {k: v.detach().cpu().contiguous() for k, v in snn.state_dict().items()}
     atomic_save(out / "snn.safetensors", lambda p: save_file(tensors, str(p)))
     recipe = {"T": steps, **options, "scales": snn.scales, "config": cfg.to_dict()}
@@ -191,11 +185,6 @@ def convert_run(
 
 def load_converted(folder: str | Path, device: str = "cpu") -> SpikingModel:
     """Rebuild a converted network from a ``convert_run`` folder (no data needed)."""
-    from safetensors.torch import load_file
-
-    from spikeagents.classify.config import ClassifyConfig
-    from spikeagents.classify.tasks import get_task
-
     folder = Path(folder)
     path = folder / "conversion.json"
     if not path.is_file():

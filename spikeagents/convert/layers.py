@@ -49,8 +49,8 @@ class IFLayer(TimeFolded):
     in the state dict); it is 1 after plain layer-wise weight normalisation.
 
     Runs a multi-step :class:`~spikeagents.snn.neuron.IFNode` (``v_reset=None``, fused kernel
-    ``backend``). Shapes: ``[T * B, ...] -> [T * B, ...]`` spikes in {0, 1}. Counts its spikes
-    for :meth:`firing_rate` until :meth:`reset_statistics`.
+    ``backend``). Shapes: ``[T * B, ...] -> [T * B, ...]`` spikes in {0, 1}. Its firing rate is
+    measured by :class:`~spikeagents.snn.monitor.Monitor` (``layer_types=(IFLayer,)``).
     """
 
     def __init__(self, threshold: float = 1.0, v_init: float = 0.5, backend: str = "auto") -> None:
@@ -60,8 +60,6 @@ class IFLayer(TimeFolded):
         self.node = IFNode(v_threshold=threshold, v_reset=None, step_mode="m", backend=backend)
         self.register_buffer("threshold", torch.tensor(float(threshold)))
         self.v_init = float(v_init)
-        self.spike_count = 0.0
-        self.neuron_steps = 0
 
     def forward(self, x: Tensor) -> Tensor:
         """Folded input currents ``[T * B, ...]`` -> folded spikes ``[T * B, ...]``."""
@@ -69,17 +67,7 @@ class IFLayer(TimeFolded):
         self.node.v_threshold = theta
         if not isinstance(self.node.v, Tensor):  # a fresh sequence: start at v_init * theta
             self.node.v = self.v_init * theta
-        spikes = self.node(self.unfold(x))
-        self.spike_count += float(spikes.sum())
-        self.neuron_steps += spikes.numel()
-        return spikes.flatten(0, 1)
-
-    def firing_rate(self) -> float:
-        """Spikes per neuron per step since :meth:`reset_statistics` (NaN before any input)."""
-        return self.spike_count / self.neuron_steps if self.neuron_steps else float("nan")
-
-    def reset_statistics(self) -> None:
-        self.spike_count, self.neuron_steps = 0.0, 0
+        return self.node(self.unfold(x)).flatten(0, 1)
 
     def extra_repr(self) -> str:
         return f"threshold={float(self.threshold):.4g}, v_init={self.v_init}"

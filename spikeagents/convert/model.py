@@ -51,19 +51,26 @@ from spikeagents.convert.normalize import (
     apply_weight_scales,
     plan_scales,
 )
+from spikeagents.schema import check_choice
 from spikeagents.snn import functional
+from spikeagents.snn.encoding import ConstantEncoder, PoissonEncoder
+from spikeagents.snn.monitor import Monitor
 
-__all__ = ["ENCODERS", "READOUTS", "MAXPOOLS", "SpikingModel", "ConversionReport", "convert"]
+__all__ = [
+    "INPUT_ENCODERS",
+    "OUTPUT_READOUTS",
+    "MAXPOOLS",
+    "SpikingModel",
+    "ConversionReport",
+    "convert",
+]
 
-ENCODERS = ("constant", "poisson")
-READOUTS = ("membrane", "spikes")
+#: how the input enters the first layer: as a constant current at every step
+#: (:class:`~spikeagents.snn.encoding.ConstantEncoder`) or as Poisson spikes
+INPUT_ENCODERS = ("constant", "poisson")
+#: how the class scores are read: the output layer's average input current, or its spike rate
+OUTPUT_READOUTS = ("membrane", "spikes")
 MAXPOOLS = ("gated", "max")
-
-
-def _choice(value: str, choices: tuple[str, ...], name: str) -> str:
-    if value not in choices:
-        raise ValueError(f"unknown {name} {value!r}; valid choices: {', '.join(choices)}")
-    return value
 
 
 @dataclass
@@ -122,7 +129,8 @@ class SpikingModel(nn.Module):
         super().__init__()
         self.net = net
         self.T = int(T)
-        self.encoder = _choice(encoder, ENCODERS, "encoder")
+        check_choice(encoder, INPUT_ENCODERS, "encoder", "encoder")
+        self.encoder = encoder
         self.final_relu = bool(final_relu)
         self.register_buffer("output_scale", torch.tensor(float(output_scale)))
         self._sum: Tensor | None = None
@@ -156,11 +164,8 @@ class SpikingModel(nn.Module):
     def encode(self, x: Tensor, T: int, generator: torch.Generator | None = None) -> Tensor:
         """``x [B, ...]`` -> ``[T, B, ...]``: repeated (``constant``) or Poisson spikes."""
         if self.encoder == "constant":
-            return x.unsqueeze(0).expand(T, *x.shape)
-        if float(x.min()) < 0 or float(x.max()) > 1:
-            raise ValueError("the poisson encoder needs inputs in [0, 1]")
-        noise = torch.rand((T, *x.shape), generator=generator, device=x.device)
-        return (noise < x).to(x.dtype)
+            return ConstantEncoder(T)(x)
+        return PoissonEncoder(T, generator)(x)
 
     @torch.no_grad()
     def simulate(self, x: Tensor, T: int | None = None, chunk: int = 16, seed: int = 0) -> Tensor:
@@ -197,35 +202,27 @@ class SpikingModel(nn.Module):
 
         T = self.T if T is None else int(T)
         self.eval()
-        self.reset_statistics()
         device = self.output_scale.device
         correct = torch.zeros(T, dtype=torch.long)
         n = 0
-        for x, y in tqdm(data, desc=f"SNN T={T}", disable=not progress, leave=False):
-            x, y = x.to(device), y.to(device)
-            start = 0
-            for scores in self._chunks(x, T, chunk, seed + n):
-                hits = (scores.argmax(-1) == y).sum(1).cpu()
-                correct[start : start + len(hits)] += hits
-                start += len(hits)
-            n += len(y)
+        with Monitor(self.net, layer_types=(IFLayer,), keep_records=False) as monitor:
+            for x, y in tqdm(data, desc=f"SNN T={T}", disable=not progress, leave=False):
+                x, y = x.to(device), y.to(device)
+                start = 0
+                for scores in self._chunks(x, T, chunk, seed + n):
+                    hits = (scores.argmax(-1) == y).sum(1).cpu()
+                    correct[start : start + len(hits)] += hits
+                    start += len(hits)
+                n += len(y)
         if n == 0:
             raise ValueError("evaluate: the data hold no samples")
         acc = (correct.double() / n).numpy()
-        return ConversionReport(acc, self.firing_rates(), n)
+        return ConversionReport(acc, monitor.firing_rate(), n)
 
     # -- statistics ----------------------------------------------------------------------------
     def if_layers(self) -> dict[str, IFLayer]:
         """The IF layers by name (the ANN's ReLU module path, or ``<node>_snn``)."""
         return {n: m for n, m in self.net.named_modules() if isinstance(m, IFLayer)}
-
-    def firing_rates(self) -> dict[str, float]:
-        """IF layer name -> spikes per neuron per step since :meth:`reset_statistics`."""
-        return {name: m.firing_rate() for name, m in self.if_layers().items()}
-
-    def reset_statistics(self) -> None:
-        for m in self.if_layers().values():
-            m.reset_statistics()
 
     def extra_repr(self) -> str:
         return f"T={self.T}, encoder={self.encoder!r}, final_relu={self.final_relu}"
@@ -294,9 +291,9 @@ def convert(
         new statistics: rebuilds the same network without data.
     :raises UnsupportedLayerError: naming the first layer that cannot be converted.
     """
-    _choice(encoder, ENCODERS, "encoder")
-    _choice(maxpool, MAXPOOLS, "maxpool")
-    _choice(readout, READOUTS, "readout")
+    check_choice(encoder, INPUT_ENCODERS, "encoder", "encoder")
+    check_choice(maxpool, MAXPOOLS, "maxpool", "maxpool")
+    check_choice(readout, OUTPUT_READOUTS, "readout", "readout")
     if T < 1:
         raise ValueError(f"T must be >= 1, got {T}")
     gm = prepare(model)

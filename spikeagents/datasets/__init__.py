@@ -1,7 +1,7 @@
 """Datasets: verified downloads, safe extraction, atomic caches, IDX and AEDAT files, events.
 
-- :mod:`~spikeagents.datasets.download`: :class:`Resource`, :func:`fetch` (resumable, MD5
-  checked, a clear message when offline or when a file must be fetched by hand).
+- :mod:`~spikeagents.datasets.download`: :class:`Resource`, :func:`fetch` (resumable, MD5 or
+  SHA-256 checked, a clear message when offline or when a file must be fetched by hand).
 - :mod:`~spikeagents.datasets.archive`: :func:`extract_archive` refuses path traversal.
 - :mod:`~spikeagents.datasets.cache`: ``.npz`` caches written to a temporary name and renamed.
 - :mod:`~spikeagents.datasets.mnist`: MNIST / Fashion-MNIST (IDX), scikit-learn digits at 28x28.

@@ -1,7 +1,8 @@
 """Dataset files: download (resumable), checksum verification, and clear messages when offline.
 
-A :class:`Resource` names one file, the mirrors it can be fetched from and its published MD5.
-:func:`fetch` returns the verified local file, downloading it first when it is missing::
+A :class:`Resource` names one file, the mirrors it can be fetched from and its published checksum,
+an MD5 or a SHA-256 (``md5=`` or ``sha256=``, exactly one). :func:`fetch` returns the verified
+local file, downloading it first when it is missing::
 
     root/<filename>          the verified file
     root/<filename>.part     an interrupted download; the next fetch resumes it (HTTP Range)
@@ -16,6 +17,8 @@ Example::
     res = Resource("t10k-labels-idx1-ubyte.gz", md5="ec29112dd5afa0611ce80d1b7f02629c",
                    urls=("https://ossci-datasets.s3.amazonaws.com/mnist/t10k-labels-idx1-ubyte.gz",))
     path = fetch(res, "data/mnist")
+    zip_res = Resource("data.zip", sha256=NAMES_SHA256,  # a file published with a SHA-256
+                       urls=("https://download.pytorch.org/tutorial/data.zip",))
 """
 
 from __future__ import annotations
@@ -25,19 +28,23 @@ import os
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 __all__ = [
     "Resource",
     "DatasetUnavailableError",
     "ChecksumError",
+    "ALGORITHMS",
+    "file_digest",
     "file_md5",
     "verify_file",
     "download_file",
     "fetch",
 ]
 
+#: the checksum kinds a :class:`Resource` may be published with
+ALGORITHMS = ("md5", "sha256")
 _CHUNK = 1 << 20
 _USER_AGENT = "spikeagents-datasets"
 
@@ -59,31 +66,77 @@ class Resource:
     :param md5: the published MD5 (hex), checked after every download and before extraction.
     :param urls: mirrors tried in order; empty when the file must be downloaded by hand.
     :param page: where a person gets the file by hand (shown in the error message).
+    :param sha256: the published SHA-256 (hex), for files published with one instead of an MD5.
+    :raises ValueError: neither or both of ``md5`` and ``sha256`` are given.
     """
 
     filename: str
-    md5: str
+    md5: str | None = None
     urls: tuple[str, ...] = ()
     page: str | None = None
+    sha256: str | None = field(default=None, kw_only=True)
+
+    def __post_init__(self) -> None:
+        _checksum(self.md5, self.sha256, f"Resource {self.filename!r}")
+
+    @property
+    def algorithm(self) -> str:
+        """The kind of the published checksum: ``"md5"`` or ``"sha256"``."""
+        return _checksum(self.md5, self.sha256, self.filename)[0]
+
+    @property
+    def checksum(self) -> str:
+        """The published checksum (hex), of kind :attr:`algorithm`."""
+        return _checksum(self.md5, self.sha256, self.filename)[1]
 
 
-def file_md5(path: str | Path) -> str:
-    """The hex MD5 of a file, read in 1 MiB chunks."""
-    digest = hashlib.md5(usedforsecurity=False)
+def _checksum(md5: str | None, sha256: str | None, what: str) -> tuple[str, str]:
+    """``(algorithm, expected hex digest)`` of the one checksum given.
+
+    :raises ValueError: neither or both are given (the message starts with ``what``).
+    """
+    if md5 is not None and sha256 is None:
+        return "md5", md5
+    if sha256 is not None and md5 is None:
+        return "sha256", sha256
+    raise ValueError(f"{what}: give exactly one checksum, md5=... or sha256=...")
+
+
+def file_digest(path: str | Path, algorithm: str) -> str:
+    """The hex digest of a file, read in 1 MiB chunks.
+
+    :param algorithm: one of :data:`ALGORITHMS` (``"md5"`` or ``"sha256"``).
+    """
+    if algorithm not in ALGORITHMS:
+        raise ValueError(
+            f"unknown checksum algorithm {algorithm!r}; valid choices: {', '.join(ALGORITHMS)}"
+        )
+    digest = hashlib.new(algorithm, usedforsecurity=False)
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(_CHUNK), b""):
             digest.update(block)
     return digest.hexdigest()
 
 
-def verify_file(path: str | Path, md5: str) -> Path:
-    """Check ``path`` against ``md5``; raise :class:`ChecksumError` naming both digests."""
+def file_md5(path: str | Path) -> str:
+    """The hex MD5 of a file (``file_digest(path, "md5")``)."""
+    return file_digest(path, "md5")
+
+
+def verify_file(path: str | Path, md5: str | None = None, *, sha256: str | None = None) -> Path:
+    """Check ``path`` against the one checksum given (``md5`` or ``sha256``).
+
+    :raises ChecksumError: the file does not match; the message names the algorithm and both
+        digests.
+    :raises ValueError: neither or both checksums are given.
+    """
     path = Path(path)
-    actual = file_md5(path)
-    if actual != md5.lower():
+    algorithm, expected = _checksum(md5, sha256, str(path))
+    actual = file_digest(path, algorithm)
+    if actual != expected.lower():
         raise ChecksumError(
-            f"{path}: checksum mismatch (md5 {actual}, expected {md5}); the file is corrupted "
-            "or incomplete: delete it and fetch it again"
+            f"{path}: checksum mismatch ({algorithm} {actual}, expected {algorithm} {expected}); "
+            "the file is corrupted or incomplete: delete it and fetch it again"
         )
     return path
 
@@ -103,16 +156,20 @@ def download_file(
     md5: str | None = None,
     progress: bool = False,
     timeout: float = 30.0,
+    *,
+    sha256: str | None = None,
 ) -> Path:
     """Download ``url`` to ``dest``, resuming ``dest.part`` where the server allows it.
 
     The bytes go to ``<dest>.part``; a partial file left by an interrupted download is continued
-    with an HTTP ``Range`` request (or restarted when the server ignores it). When ``md5`` is
-    given the finished file must match it (a mismatch deletes the ``.part`` file and raises
-    :class:`ChecksumError`). Only then is it renamed to ``dest``.
+    with an HTTP ``Range`` request (or restarted when the server ignores it). When ``md5`` or
+    ``sha256`` is given the finished file must match it (a mismatch deletes the ``.part`` file
+    and raises :class:`ChecksumError`). Only then is it renamed to ``dest``.
 
     :raises urllib.error.URLError: on network errors (:func:`fetch` turns them into a message).
+    :raises ValueError: both checksums are given.
     """
+    checksum = None if md5 is None and sha256 is None else _checksum(md5, sha256, url)
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     part = dest.with_name(dest.name + ".part")
@@ -139,13 +196,13 @@ def download_file(
                 for block in iter(lambda: response.read(_CHUNK), b""):
                     f.write(block)
                     update(len(block))
-    if md5 is not None:
+    if checksum is not None:
         try:
-            verify_file(part, md5)
+            verify_file(part, md5, sha256=sha256)
         except ChecksumError:
             part.unlink(missing_ok=True)
             raise ChecksumError(
-                f"{url}: the download does not match the published md5 {md5}; "
+                f"{url}: the download does not match the published {' '.join(checksum)}; "
                 "the partial file was deleted, try again"
             ) from None
     os.replace(part, dest)
@@ -156,7 +213,7 @@ def _manual_message(resource: Resource, root: Path, reason: str) -> str:
     where = resource.page or (resource.urls[0] if resource.urls else "the dataset's website")
     return (
         f"{resource.filename} is not in {root} and {reason}; download it by hand from {where} "
-        f"and put it at {root / resource.filename} (md5 {resource.md5})"
+        f"and put it at {root / resource.filename} ({resource.algorithm} {resource.checksum})"
     )
 
 
@@ -169,8 +226,9 @@ def fetch(
 ) -> Path:
     """The verified local copy of ``resource`` in ``root``, downloaded first when missing.
 
-    An existing file is checked against the MD5 (:class:`ChecksumError` if it does not match).
-    A missing file is downloaded from each mirror in turn (resuming a ``.part`` file).
+    An existing file is checked against the published MD5 or SHA-256 (:class:`ChecksumError`
+    if it does not match). A missing file is downloaded from each mirror in turn (resuming a
+    ``.part`` file) and renamed into place only once it matches.
 
     :raises DatasetUnavailableError: the file is missing and ``download`` is False, the resource
         has no mirrors (manual download), or every mirror failed (e.g. no network).
@@ -178,7 +236,7 @@ def fetch(
     root = Path(root)
     path = root / resource.filename
     if path.is_file():
-        return verify_file(path, resource.md5)
+        return verify_file(path, resource.md5, sha256=resource.sha256)
     if not resource.urls:
         raise DatasetUnavailableError(
             _manual_message(resource, root, "it cannot be downloaded automatically")
@@ -190,7 +248,7 @@ def fetch(
     failures = []
     for url in resource.urls:
         try:
-            return download_file(url, path, resource.md5, progress=progress, timeout=timeout)
+            return download_file(url, path, resource.md5, progress, timeout, sha256=resource.sha256)
         except (urllib.error.URLError, OSError, TimeoutError) as err:
             reason = getattr(err, "reason", None) or err
             failures.append(f"{url}: {reason}")

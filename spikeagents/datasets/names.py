@@ -19,18 +19,15 @@ Example::
 
 from __future__ import annotations
 
-import hashlib
-import os
 import string
 import unicodedata
-import urllib.error
 import zipfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import numpy as np
 
-from spikeagents.datasets.download import ChecksumError, DatasetUnavailableError, download_file
+from spikeagents.datasets.download import Resource, fetch
 
 __all__ = [
     "ALPHABET",
@@ -38,7 +35,6 @@ __all__ = [
     "LANGUAGES",
     "NAMES_URLS",
     "NAMES_SHA256",
-    "fetch_sha256",
     "to_ascii",
     "encode_name",
     "read_names_folder",
@@ -65,65 +61,6 @@ NAMES_URLS = ("https://download.pytorch.org/tutorial/data.zip",)
 #: published by the PyTorch tutorials (.jenkins/download_data.py)
 NAMES_SHA256 = "fb317e80248faeb62dc25ef3390ae24ca34b94e276bbc5141fd8862c2200bff5"
 _PAGE = "https://pytorch.org/tutorials/intermediate/char_rnn_classification_tutorial.html"
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def fetch_sha256(
-    filename: str,
-    sha256: str,
-    urls: Iterable[str],
-    root: str | Path,
-    download: bool = True,
-    progress: bool = False,
-    page: str | None = None,
-) -> Path:
-    """The verified file ``root/filename``, downloaded from ``urls`` first when missing.
-
-    Like :func:`spikeagents.datasets.download.fetch`, for archives whose publisher gives a
-    SHA-256 instead of an MD5: the download goes to ``<filename>.unverified`` (resumable) and
-    is renamed only once its digest matches.
-
-    :raises ChecksumError: the file (or the download) does not match ``sha256``.
-    :raises DatasetUnavailableError: missing and ``download`` is off, or every mirror failed.
-    """
-    root = Path(root)
-    path = root / filename
-    if path.is_file():
-        if _sha256(path) != sha256:
-            raise ChecksumError(
-                f"{path}: checksum mismatch (expected sha256 {sha256}); the file is corrupted "
-                "or incomplete: delete it and fetch it again"
-            )
-        return path
-    urls = tuple(urls)
-    where = page or (urls[0] if urls else "the dataset's website")
-    hint = f"download it by hand from {where} and put it at {path} (sha256 {sha256})"
-    if not download or not urls:
-        raise DatasetUnavailableError(f"{filename} is not in {root} and downloading is off; {hint}")
-    failures = []
-    staged = root / (filename + ".unverified")
-    for url in urls:
-        try:
-            download_file(url, staged, progress=progress)
-        except (urllib.error.URLError, OSError, TimeoutError) as err:
-            failures.append(f"{url}: {getattr(err, 'reason', None) or err}")
-            continue
-        if _sha256(staged) != sha256:
-            staged.unlink(missing_ok=True)
-            raise ChecksumError(f"{url}: the download does not match sha256 {sha256}; try again")
-        os.replace(staged, path)
-        return path
-    raise DatasetUnavailableError(
-        f"{filename} is not in {root} and the download failed (offline? {'; '.join(failures)}); "
-        + hint
-    )
 
 
 def to_ascii(name: str) -> str:
@@ -166,7 +103,8 @@ def load_surnames(
     folder = root / "data" / "names"
     if folder.is_dir() and any(folder.glob("*.txt")):
         return read_names_folder(folder)
-    archive = fetch_sha256("data.zip", NAMES_SHA256, NAMES_URLS, root, download, progress, _PAGE)
+    resource = Resource("data.zip", sha256=NAMES_SHA256, urls=NAMES_URLS, page=_PAGE)
+    archive = fetch(resource, root, download, progress)
     out: dict[str, list[str]] = {}
     with zipfile.ZipFile(archive) as zf:
         for member in sorted(zf.namelist()):

@@ -43,7 +43,7 @@ from torch.utils.data import Dataset
 
 from spikeagents.datasets.archive import extract_archive
 from spikeagents.datasets.audio import fit_length, read_audio, resample, write_audio
-from spikeagents.datasets.names import fetch_sha256
+from spikeagents.datasets.download import Resource, fetch
 
 __all__ = [
     "SAMPLE_RATE",
@@ -103,7 +103,7 @@ def prepare_speech_commands(
     folder = root / _FOLDER
     if (folder / "testing_list.txt").is_file():
         return folder
-    archive = fetch_sha256(_ARCHIVE, _SHA256, _URLS, root, download, progress)
+    archive = fetch(Resource(_ARCHIVE, sha256=_SHA256, urls=_URLS), root, download, progress)
     extract_archive(archive, folder)
     return folder
 

@@ -16,18 +16,20 @@ and the output is :math:`V_{T-1}` (``readout="last"``) or :math:`\frac1T\sum_t V
 
 The readout neuron never fires, so it is linear: :math:`V_{T-1} = W_r z + b_r \sum_t k_t` with the
 *readout trace* :math:`z = \sum_t k_t S^{(L)}_t`, :math:`k_t = \tfrac{1}{\tau_r}
-(1 - \tfrac{1}{\tau_r})^{T-1-t}` (and the matching weights for the mean over steps).
+(1 - \tfrac{1}{\tau_r})^{T-1-t}` (and the matching weights for the mean over steps; both from
+:func:`spikeagents.snn.dynamics.readout_weights`).
 :class:`MembraneReadout` computes it in that order: one weighted sum over time, then one Linear,
 instead of T Linears and T neuron steps. The result is the membrane potential of the Linear ->
 ``NonSpikingLIFNode`` readout exactly (tested against it).
 
 With the direct-current encoder the encoded input is the same at every step, so the first Linear
-runs once, not T times.
+runs once, not T times. Every setting (T, widths, neuron, encoder, readout, ...) is a field of
+:class:`~spikeagents.rl.settings.SpikingSettings`; each class here takes one (or its fields as
+keyword arguments).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import gymnasium as gym
@@ -35,47 +37,26 @@ import torch
 from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
 from torch import Tensor, nn
 
-from spikeagents.snn.encoding import PopulationEncoder
+from spikeagents.rl.settings import SpikingSettings
+from spikeagents.snn.dynamics import readout_weights
+from spikeagents.snn.encoding import ConstantEncoder, PoissonEncoder, PopulationEncoder
 from spikeagents.snn.neuron import BaseNode, get_neuron
+from spikeagents.snn.surrogate import get_surrogate
 
 __all__ = [
-    "ENCODERS",
-    "READOUTS",
-    "RL_NEURONS",
     "readout_weights",
     "SpikingBody",
     "MembraneReadout",
+    "ReadoutTrace",
     "SpikingNetwork",
     "SpikingExtractor",
 ]
 
-ENCODERS = ("direct", "poisson", "population")
-READOUTS = ("last", "mean")
-RL_NEURONS = ("if", "lif", "plif")
 
-
-def _check_choice(value: str, choices: Sequence[str], what: str) -> str:
-    if value not in choices:
-        raise ValueError(f"unknown {what} {value!r}; valid choices: {', '.join(choices)}")
-    return value
-
-
-def readout_weights(T: int, tau: float, readout: str) -> Tensor:
-    r"""Weights :math:`k_t` such that the readout potential is :math:`\sum_t k_t I_t`.
-
-    For a non-spiking LIF with decay :math:`d = 1/\tau` fed :math:`I_t` from rest 0:
-    :math:`V_s = \sum_{t \le s} d (1-d)^{s-t} I_t`. ``"last"`` gives :math:`k_t = d(1-d)^{T-1-t}`;
-    ``"mean"`` gives :math:`k_t = \frac1T \sum_{s \ge t} d (1-d)^{s-t}`. Shape ``[T]``, float64.
-    """
-    _check_choice(readout, READOUTS, "readout")
-    if not tau >= 1.0:
-        raise ValueError(f"readout tau must be >= 1, got {tau}")
-    d = 1.0 / tau
-    t = torch.arange(T, dtype=torch.float64)
-    if readout == "last":
-        return d * (1 - d) ** (T - 1 - t)
-    # sum_{s=t}^{T-1} d (1-d)^{s-t} = 1 - (1-d)^{T-t}
-    return (1 - (1 - d) ** (T - t)) / T
+def _settings(settings: SpikingSettings | None, kwargs: dict[str, Any]) -> SpikingSettings:
+    """``settings`` (default: the dataclass defaults) with ``kwargs`` changed."""
+    base = settings if settings is not None else SpikingSettings()
+    return base.with_changes(**kwargs) if kwargs else base
 
 
 class SpikingBody(nn.Module):
@@ -84,150 +65,79 @@ class SpikingBody(nn.Module):
     ``forward(obs: [B, D]) -> spikes [T, B, hidden_sizes[-1]]``. Each call starts from rest.
 
     :param in_dim: observation size D.
-    :param hidden_sizes: widths of the spiking layers.
-    :param T: simulation steps per call.
-    :param neuron: ``"if"``, ``"lif"`` or ``"plif"``.
-    :param tau: membrane time constant of ``lif`` (initial one of ``plif``).
-    :param v_threshold: firing threshold.
-    :param v_reset: hard-reset potential, or ``None`` for the soft reset.
-    :param detach_reset: detach the spike in the reset.
-    :param surrogate: surrogate gradient name (``"atan"``, ``"sigmoid"``, ...).
-    :param surrogate_alpha: the surrogate's ``alpha`` (``None``: its default).
-    :param encoder: ``"direct"`` (the observation is a constant input current), ``"poisson"``
-        (Bernoulli spikes with probability ``sigmoid(obs)``), ``"population"`` (Gaussian
-        receptive fields per dimension, PopSAN).
-    :param pop_size: receptive fields per dimension for the population encoder.
-    :param obs_low: lower end of the population encoder's range (per-dimension or scalar).
-    :param obs_high: upper end of the population encoder's range.
-    :param init_gain: scale of the spiking layers' initial weights relative to PyTorch's default
-        (larger values make the body fire from the first update; see ``docs`` in policies).
-    :param backend: neuron kernel backend (``"auto"``, ``"torch"``, ``"cpu"``, ``"cupy"``).
+    :param settings: the network's :class:`~spikeagents.rl.settings.SpikingSettings` (its
+        readout fields are not used here); keyword arguments change single fields, e.g.
+        ``SpikingBody(4, hidden_sizes=[16], T=8)``.
     """
 
-    def __init__(
-        self,
-        in_dim: int,
-        hidden_sizes: Sequence[int] = (64,),
-        T: int = 16,
-        neuron: str = "if",
-        tau: float = 2.0,
-        v_threshold: float = 1.0,
-        v_reset: float | None = None,
-        detach_reset: bool = True,
-        surrogate: str = "atan",
-        surrogate_alpha: float | None = None,
-        encoder: str = "direct",
-        pop_size: int = 10,
-        obs_low: float | Sequence[float] = -1.0,
-        obs_high: float | Sequence[float] = 1.0,
-        init_gain: float = 2.0,
-        backend: str = "auto",
-    ) -> None:
+    def __init__(self, in_dim: int, settings: SpikingSettings | None = None, **kwargs: Any) -> None:
         super().__init__()
-        if int(T) < 1:
-            raise ValueError(f"T must be >= 1, got {T}")
-        hidden_sizes = [int(h) for h in hidden_sizes]
-        if not hidden_sizes or min(hidden_sizes) < 1:
-            raise ValueError(
-                f"hidden_sizes must be a non-empty list of positive ints, got {hidden_sizes}"
-            )
-        self.T = int(T)
-        self.encoder_name = _check_choice(encoder, ENCODERS, "encoder")
-        _check_choice(neuron, RL_NEURONS, "neuron")
-        self.hidden_sizes = hidden_sizes
-        self.out_dim = hidden_sizes[-1]
-
+        s = self.settings = _settings(settings, kwargs)
+        self.T = int(s.T)
+        self.encoder_name = s.encoder
+        self.hidden_sizes = list(s.hidden_sizes)
+        self.out_dim = self.hidden_sizes[-1]
+        # the population encoder keeps its attribute name: saved state_dicts hold "population.*"
         self.population: PopulationEncoder | None = None
+        self.poisson = PoissonEncoder(self.T) if s.encoder == "poisson" else None
+        self.repeat = ConstantEncoder(self.T)  # a current that is the same at every step
         first_in = in_dim
-        if encoder == "population":
-            low = torch.as_tensor(obs_low, dtype=torch.float32)
-            high = torch.as_tensor(obs_high, dtype=torch.float32)
+        if s.encoder == "population":
+            low = torch.as_tensor(s.obs_low, dtype=torch.float32)
+            high = torch.as_tensor(s.obs_high, dtype=torch.float32)
             self.population = PopulationEncoder(
-                in_dim, pop_size=pop_size, low=low, high=high, T=self.T
+                in_dim, pop_size=s.pop_size, low=low, high=high, T=self.T
             )
             first_in = self.population.out_features
 
         self.linears = nn.ModuleList()
         self.neurons = nn.ModuleList()
-        sizes = [first_in, *hidden_sizes]
-        surrogate_kwargs = {} if surrogate_alpha is None else {"alpha": float(surrogate_alpha)}
-        from spikeagents.snn.surrogate import get_surrogate
-
-        for i in range(len(hidden_sizes)):
+        sizes = [first_in, *self.hidden_sizes]
+        alpha = {} if s.surrogate_alpha is None else {"alpha": float(s.surrogate_alpha)}
+        for i in range(len(self.hidden_sizes)):
             linear = nn.Linear(sizes[i], sizes[i + 1])
-            if init_gain != 1.0:
+            if s.init_gain != 1.0:
                 with torch.no_grad():
-                    linear.weight.mul_(init_gain)
-                    linear.bias.mul_(init_gain)
+                    linear.weight.mul_(s.init_gain)
+                    linear.bias.mul_(s.init_gain)
             self.linears.append(linear)
-            kwargs: dict[str, Any] = dict(
-                v_threshold=v_threshold,
-                v_reset=v_reset,
-                detach_reset=detach_reset,
-                surrogate=get_surrogate(surrogate, **surrogate_kwargs),
+            node = get_neuron(
+                s.neuron,
+                tau=s.tau,
+                v_threshold=s.v_threshold,
+                v_reset=s.v_reset,
+                detach_reset=s.detach_reset,
+                surrogate=get_surrogate(s.surrogate, **alpha),
                 step_mode="m",
-                backend=backend,
+                backend=s.backend,
             )
-            if neuron in ("lif", "plif"):
-                kwargs["tau"] = tau
-            self.neurons.append(get_neuron(neuron, **kwargs))
-        self.track_rates = False
-        self.firing_rates: list[Tensor] = []
-        self.silent_fractions: list[Tensor] = []
+            self.neurons.append(node)
 
     def encode(self, obs: Tensor) -> tuple[Tensor, bool]:
-        """``obs [B, D]`` -> (encoded input, constant over time?). Constant inputs are ``[B, F]``,
-        time-varying ones ``[T, B, F]``."""
-        if self.encoder_name == "direct":
-            return obs, True
-        if self.encoder_name == "poisson":
-            p = torch.sigmoid(obs)
-            return torch.bernoulli(p.unsqueeze(0).expand(self.T, *p.shape)), False
-        assert self.population is not None
-        if self.population.constant_over_time:
-            return self.population.activation(obs), True
-        return self.population(obs), False
+        """``obs [B, D]`` -> (encoded input, constant over time?). Constant inputs are ``[B, F]``
+        (the first Linear runs once on them), time-varying ones ``[T, B, F]``."""
+        if self.poisson is not None:
+            return self.poisson(torch.sigmoid(obs)), False
+        if self.population is not None:
+            if self.population.constant_over_time:
+                return self.population.activation(obs), True
+            return self.population(obs), False
+        return obs, True  # direct: the observation is the input current at every step
 
     def forward(self, obs: Tensor) -> Tensor:
         """``obs [B, D]`` -> spikes of the last layer ``[T, B, H]``."""
         x, constant = self.encode(obs)
-        rates, silent = [], []
         for i, (linear, node) in enumerate(zip(self.linears, self.neurons, strict=True)):
             if i == 0 and constant:
-                current = linear(x).unsqueeze(0).expand(self.T, -1, -1)
+                current = self.repeat(linear(x))  # the first Linear runs once, not T times
             else:
                 current = linear(x)  # nn.Linear applies over the leading [T, B] dims
             node.reset()
             x = node(current)
-            if self.track_rates:
-                with torch.no_grad():
-                    rates.append(x.mean())
-                    silent.append((x.sum(dim=(0, 1)) == 0).float().mean())
-        if self.track_rates:
-            self.firing_rates, self.silent_fractions = rates, silent
         return x
 
     def spiking_neurons(self) -> list[BaseNode]:
         return list(self.neurons)  # type: ignore[arg-type]
-
-
-class MembraneReadout(nn.Module):
-    """Linear -> ``NonSpikingLIFNode`` readout; the output is the membrane potential.
-
-    ``forward(spikes [T, B, H]) -> [B, out]``: the potential at the last step
-    (``readout="last"``) or its mean over steps (``"mean"``), computed as one weighted sum over
-    time followed by the Linear (see the module docstring: identical, and T times cheaper).
-
-    :param in_dim: H. :param out_dim: outputs. :param T: steps. :param tau: readout time constant.
-    """
-
-    def __init__(self, in_dim: int, out_dim: int, T: int, tau: float = 2.0, readout: str = "mean"):
-        super().__init__()
-        self.linear = nn.Linear(in_dim, out_dim)
-        self.trace = ReadoutTrace(T, tau, readout)
-
-    def forward(self, spikes: Tensor) -> Tensor:
-        return self.linear(self.trace(spikes))
 
 
 class ReadoutTrace(nn.Module):
@@ -250,27 +160,40 @@ class ReadoutTrace(nn.Module):
         return f"T={self.T}, tau={self.tau}, readout={self.readout!r}"
 
 
+class MembraneReadout(nn.Module):
+    """Linear -> ``NonSpikingLIFNode`` readout; the output is the membrane potential.
+
+    ``forward(spikes [T, B, H]) -> [B, out]``: the potential at the last step
+    (``readout="last"``) or its mean over steps (``"mean"``), computed as one weighted sum over
+    time followed by the Linear (see the module docstring: identical, and T times cheaper).
+
+    :param in_dim: H. :param out_dim: outputs. :param T: steps. :param tau: readout time constant.
+    """
+
+    def __init__(self, in_dim: int, out_dim: int, T: int, tau: float = 2.0, readout: str = "mean"):
+        super().__init__()
+        self.linear = nn.Linear(in_dim, out_dim)
+        self.trace = ReadoutTrace(T, tau, readout)
+
+    def forward(self, spikes: Tensor) -> Tensor:
+        return self.linear(self.trace(spikes))
+
+
 class SpikingNetwork(nn.Module):
     """A complete spiking network ``obs [B, D] -> [B, out]``: body and membrane readout.
 
     :param in_dim: observation size. :param out_dim: output size (actions, Q-values).
-    :param readout: ``"last"`` or ``"mean"``. :param readout_tau: readout time constant.
-    :param body_kwargs: the :class:`SpikingBody` arguments (T, hidden_sizes, neuron, ...).
+    :param settings: :class:`~spikeagents.rl.settings.SpikingSettings`; keyword arguments change
+        single fields (``T``, ``hidden_sizes``, ``readout``, ...).
     """
 
     def __init__(
-        self,
-        in_dim: int,
-        out_dim: int,
-        readout: str = "mean",
-        readout_tau: float = 2.0,
-        **body_kwargs: Any,
+        self, in_dim: int, out_dim: int, settings: SpikingSettings | None = None, **kwargs: Any
     ) -> None:
         super().__init__()
-        self.body = SpikingBody(in_dim, **body_kwargs)
-        self.readout = MembraneReadout(
-            self.body.out_dim, out_dim, self.body.T, readout_tau, readout
-        )
+        s = _settings(settings, kwargs)
+        self.body = SpikingBody(in_dim, s)
+        self.readout = MembraneReadout(self.body.out_dim, out_dim, s.T, s.readout_tau, s.readout)
 
     def forward(self, obs: Tensor) -> Tensor:
         return self.readout(self.body(obs))
@@ -284,27 +207,19 @@ class SpikingExtractor(BaseFeaturesExtractor):
     potentials of a non-spiking LIF readout: no extra Linear is stacked after the readout.
 
     :param observation_space: a flat ``Box`` observation space.
-    :param readout: ``"last"`` or ``"mean"``. :param readout_tau: readout time constant.
-    :param body_kwargs: :class:`SpikingBody` arguments.
+    :param kwargs: :class:`~spikeagents.rl.settings.SpikingSettings` fields.
     """
 
-    def __init__(
-        self,
-        observation_space: gym.spaces.Box,
-        readout: str = "mean",
-        readout_tau: float = 2.0,
-        **body_kwargs: Any,
-    ) -> None:
+    def __init__(self, observation_space: gym.spaces.Box, **kwargs: Any) -> None:
         if not isinstance(observation_space, gym.spaces.Box) or len(observation_space.shape) != 1:
             raise ValueError(
                 "spiking policies need a flat Box observation space, got "
                 f"{observation_space}; flatten it with gymnasium.wrappers.FlattenObservation"
             )
-        in_dim = int(observation_space.shape[0])
-        hidden = list(body_kwargs.get("hidden_sizes", (64,)))
-        super().__init__(observation_space, features_dim=int(hidden[-1]))
-        self.body = SpikingBody(in_dim, **body_kwargs)
-        self.trace = ReadoutTrace(self.body.T, readout_tau, readout)
+        settings = SpikingSettings(**kwargs)
+        super().__init__(observation_space, features_dim=int(settings.hidden_sizes[-1]))
+        self.body = SpikingBody(int(observation_space.shape[0]), settings)
+        self.trace = ReadoutTrace(settings.T, settings.readout_tau, settings.readout)
 
     def forward(self, observations: Tensor) -> Tensor:
         return self.trace(self.body(observations.float()))

@@ -5,7 +5,11 @@ network is a features extractor (:class:`~spikeagents.rl.networks.SpikingExtract
 ``net_arch=[]``, so SB3's head Linear (``action_net``, ``value_net``, the Q-network's Linear) is
 the Linear of a non-spiking LIF readout and the outputs are membrane potentials.
 
-Every spiking setting is a constructor argument, and so a ``policy_kwargs`` key::
+Every spiking setting (a field of :class:`~spikeagents.rl.settings.SpikingSettings`: ``T``,
+``hidden_sizes``, ``neuron``, ``tau``, ``v_threshold``, ``v_reset``, ``detach_reset``,
+``surrogate``, ``surrogate_alpha``, ``encoder``, ``pop_size``, ``obs_low``, ``obs_high``,
+``init_gain``, ``backend``, ``readout``, ``readout_tau``) is a keyword argument of both policies,
+and so a ``policy_kwargs`` key::
 
     PPO(SpikingActorCriticPolicy, "CartPole-v1",
         policy_kwargs=dict(T=8, hidden_sizes=[64], neuron="if", surrogate="atan"))
@@ -21,7 +25,6 @@ for the action head and 1 for the value head), which keeps the initial policy ne
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from gymnasium import spaces
@@ -30,72 +33,47 @@ from stable_baselines3.common.type_aliases import Schedule
 from stable_baselines3.dqn.policies import DQNPolicy
 from torch import nn
 
-from spikeagents.rl.networks import SpikingExtractor
+from spikeagents.rl.networks import SpikingBody, SpikingExtractor
+from spikeagents.rl.settings import SPIKING_KEYS, SpikingSettings
 
-__all__ = ["SpikingActorCriticPolicy", "SpikingDQNPolicy", "SPIKING_KEYS"]
-
-#: the spiking settings every spiking policy accepts (and the YAML ``policy:`` section holds)
-SPIKING_KEYS = (
-    "T",
-    "hidden_sizes",
-    "neuron",
-    "tau",
-    "v_threshold",
-    "v_reset",
-    "detach_reset",
-    "surrogate",
-    "surrogate_alpha",
-    "encoder",
-    "pop_size",
-    "obs_low",
-    "obs_high",
-    "init_gain",
-    "backend",
-    "readout",
-    "readout_tau",
-)
+__all__ = ["SpikingActorCriticPolicy", "SpikingDQNPolicy", "SPIKING_KEYS", "spiking_modules"]
 
 
-def _spiking_kwargs(arguments: dict[str, Any]) -> dict[str, Any]:
-    """The spiking settings among a constructor's arguments, as plain data."""
-    out = {key: arguments[key] for key in SPIKING_KEYS}
-    out["hidden_sizes"] = list(out["hidden_sizes"])
-    return out
+class _SpikingPolicy:
+    """What both spiking policies share: the settings become the features extractor's kwargs
+    (unless another extractor class is given), and they are saved with the policy."""
+
+    spiking_kwargs: dict[str, Any]
+    _extra_fe_kwargs: dict[str, Any]
+
+    def _take_settings(self, kwargs: dict[str, Any], **defaults: Any) -> dict[str, Any]:
+        """Split ``kwargs``; return SB3's share with the extractor set up."""
+        settings, rest = SpikingSettings.split(kwargs, **defaults)
+        self.spiking_kwargs = settings.to_kwargs()
+        extra = dict(rest.pop("features_extractor_kwargs", None) or {})
+        self._extra_fe_kwargs = extra
+        rest.setdefault("features_extractor_class", SpikingExtractor)
+        if rest["features_extractor_class"] is SpikingExtractor:
+            extra = {**self.spiking_kwargs, **extra}
+        rest["features_extractor_kwargs"] = extra
+        return rest
+
+    def _with_settings(self, data: dict[str, Any]) -> dict[str, Any]:
+        """``_get_constructor_parameters`` plus the spiking settings (saved with the model)."""
+        data.update(self.spiking_kwargs)
+        data["features_extractor_kwargs"] = self._extra_fe_kwargs
+        return data
 
 
-class _SpikingSettings:
-    """Collects the spiking keyword arguments into the extractor's kwargs (shared logic)."""
-
-    @staticmethod
-    def split(
-        spiking: dict[str, Any], kwargs: dict[str, Any]
-    ) -> tuple[dict[str, Any], dict[str, Any]]:
-        extra = dict(kwargs.pop("features_extractor_kwargs", None) or {})
-        kwargs.setdefault("features_extractor_class", SpikingExtractor)
-        if kwargs["features_extractor_class"] is SpikingExtractor:
-            fe_kwargs = {**spiking, **extra}
-        else:
-            fe_kwargs = extra
-        return fe_kwargs, extra
-
-
-class SpikingActorCriticPolicy(ActorCriticPolicy):
+class SpikingActorCriticPolicy(_SpikingPolicy, ActorCriticPolicy):
     """Actor-critic policy (PPO, A2C) with spiking actor and critic networks.
 
     Discrete, MultiDiscrete and Box action spaces: the readout membrane potentials are the
     logits, or for Box the Gaussian mean (log-std stays a parameter; gSDE works too). Separate
     actor and critic bodies by default (``share_features_extractor=False``).
 
-    :param T: simulation steps per call. :param hidden_sizes: spiking layer widths.
-    :param neuron: ``"if"``, ``"lif"``, ``"plif"``. :param tau: LIF time constant.
-    :param v_threshold: threshold. :param v_reset: hard reset value or ``None`` (soft).
-    :param detach_reset: detach the reset. :param surrogate: surrogate name.
-    :param surrogate_alpha: its alpha. :param encoder: ``"direct"``, ``"poisson"``,
-        ``"population"``. :param pop_size: population size per dimension.
-    :param obs_low: population range low. :param obs_high: population range high.
-    :param init_gain: spiking layers' weight scale. :param backend: neuron kernel backend.
-    :param readout: ``"last"`` or ``"mean"``. :param readout_tau: readout time constant.
-    Other arguments are SB3's :class:`ActorCriticPolicy` ones.
+    :param kwargs: the spiking settings (:class:`~spikeagents.rl.settings.SpikingSettings`
+        fields, its defaults) and SB3's :class:`ActorCriticPolicy` arguments.
     """
 
     def __init__(
@@ -103,30 +81,12 @@ class SpikingActorCriticPolicy(ActorCriticPolicy):
         observation_space: spaces.Space,
         action_space: spaces.Space,
         lr_schedule: Schedule,
-        T: int = 16,
-        hidden_sizes: Sequence[int] = (64,),
-        neuron: str = "if",
-        tau: float = 2.0,
-        v_threshold: float = 1.0,
-        v_reset: float | None = None,
-        detach_reset: bool = True,
-        surrogate: str = "atan",
-        surrogate_alpha: float | None = None,
-        encoder: str = "direct",
-        pop_size: int = 10,
-        obs_low: float | Sequence[float] = -1.0,
-        obs_high: float | Sequence[float] = 1.0,
-        init_gain: float = 2.0,
-        backend: str = "auto",
-        readout: str = "mean",
-        readout_tau: float = 2.0,
         net_arch: list[int] | dict[str, list[int]] | None = None,
         ortho_init: bool = False,
         share_features_extractor: bool = False,
         **kwargs: Any,
     ) -> None:
-        self.spiking_kwargs: dict[str, Any] = _spiking_kwargs(locals())
-        fe_kwargs, self._extra_fe_kwargs = _SpikingSettings.split(self.spiking_kwargs, kwargs)
+        sb3_kwargs = self._take_settings(kwargs)
         super().__init__(
             observation_space,
             action_space,
@@ -134,8 +94,7 @@ class SpikingActorCriticPolicy(ActorCriticPolicy):
             net_arch=[] if net_arch is None else net_arch,
             ortho_init=ortho_init,
             share_features_extractor=share_features_extractor,
-            features_extractor_kwargs=fe_kwargs,
-            **kwargs,
+            **sb3_kwargs,
         )
         if not ortho_init:
             # SB3's head initialisation only (see the module docstring)
@@ -143,19 +102,18 @@ class SpikingActorCriticPolicy(ActorCriticPolicy):
             self.init_weights(self.value_net, gain=1.0)
 
     def _get_constructor_parameters(self) -> dict[str, Any]:
-        data = super()._get_constructor_parameters()
-        data.update(self.spiking_kwargs)
-        data["features_extractor_kwargs"] = self._extra_fe_kwargs
-        return data
+        return self._with_settings(super()._get_constructor_parameters())
 
 
-class SpikingDQNPolicy(DQNPolicy):
+class SpikingDQNPolicy(_SpikingPolicy, DQNPolicy):
     """DQN policy whose Q-network (and its target) is a spiking network with a membrane readout.
 
     The Q-values are the readout membrane potentials. Network state is never part of
-    ``state_dict``, so target syncs work at any batch size. Arguments as
-    :class:`SpikingActorCriticPolicy` (defaults: 2 x 256 hidden, as the RL Zoo's CartPole DQN),
-    plus SB3's :class:`DQNPolicy` ones.
+    ``state_dict``, so target syncs work at any batch size.
+
+    :param kwargs: the spiking settings (:class:`~spikeagents.rl.settings.SpikingSettings`
+        fields; here ``hidden_sizes`` defaults to 2 x 256, as the RL Zoo's CartPole DQN) and
+        SB3's :class:`DQNPolicy` arguments.
     """
 
     def __init__(
@@ -163,52 +121,29 @@ class SpikingDQNPolicy(DQNPolicy):
         observation_space: spaces.Space,
         action_space: spaces.Discrete,
         lr_schedule: Schedule,
-        T: int = 16,
-        hidden_sizes: Sequence[int] = (256, 256),
-        neuron: str = "if",
-        tau: float = 2.0,
-        v_threshold: float = 1.0,
-        v_reset: float | None = None,
-        detach_reset: bool = True,
-        surrogate: str = "atan",
-        surrogate_alpha: float | None = None,
-        encoder: str = "direct",
-        pop_size: int = 10,
-        obs_low: float | Sequence[float] = -1.0,
-        obs_high: float | Sequence[float] = 1.0,
-        init_gain: float = 2.0,
-        backend: str = "auto",
-        readout: str = "mean",
-        readout_tau: float = 2.0,
         net_arch: list[int] | None = None,
         **kwargs: Any,
     ) -> None:
-        self.spiking_kwargs: dict[str, Any] = _spiking_kwargs(locals())
-        fe_kwargs, self._extra_fe_kwargs = _SpikingSettings.split(self.spiking_kwargs, kwargs)
+        sb3_kwargs = self._take_settings(kwargs, hidden_sizes=(256, 256))
         super().__init__(
             observation_space,
             action_space,
             lr_schedule,
             net_arch=[] if net_arch is None else net_arch,
-            features_extractor_kwargs=fe_kwargs,
-            **kwargs,
+            **sb3_kwargs,
         )
 
     def _get_constructor_parameters(self) -> dict[str, Any]:
-        data = super()._get_constructor_parameters()
-        data.update(self.spiking_kwargs)
-        data["features_extractor_kwargs"] = self._extra_fe_kwargs
-        return data
+        return self._with_settings(super()._get_constructor_parameters())
 
 
-def spiking_modules(policy: nn.Module) -> dict[str, nn.Module]:
-    """The spiking bodies inside a policy, by attribute path (for diagnostics)."""
-    from spikeagents.rl.networks import SpikingBody
-
-    seen: dict[int, str] = {}
-    out: dict[str, nn.Module] = {}
+def spiking_modules(policy: nn.Module) -> dict[str, SpikingBody]:
+    """The spiking bodies inside a policy by attribute path, each once (SB3 exposes the actor's
+    extractor under two names), for diagnostics."""
+    seen: set[int] = set()
+    out: dict[str, SpikingBody] = {}
     for name, module in policy.named_modules():
         if isinstance(module, SpikingBody) and id(module) not in seen:
-            seen[id(module)] = name
+            seen.add(id(module))
             out[name] = module
     return out

@@ -21,10 +21,15 @@ from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
 from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv, VecNormalize
 
-from spikeagents.config import EnvConfig, TrainConfig, make_wrapped_env
+from spikeagents.envs import EnvConfig, make_wrapped_env
 from spikeagents.rl.algos import get_algo
-from spikeagents.rl.callbacks import FiringRateCallback
-from spikeagents.rl.train_callbacks import CheckpointEveryCallback, EvalLogCallback, save_checkpoint
+from spikeagents.rl.callbacks import (
+    CheckpointEveryCallback,
+    EvalLogCallback,
+    FiringRateCallback,
+    save_checkpoint,
+)
+from spikeagents.rl.recipe import TrainConfig
 from spikeagents.rundir import atomic_save, atomic_write_text
 
 __all__ = ["make_env", "build_model", "run_training", "load_run_config", "TrainingInterrupted"]
@@ -98,9 +103,11 @@ def _gamma(cfg: TrainConfig) -> float:
 
 def build_model(cfg: TrainConfig, env: VecEnv, tensorboard_log: str | None = None) -> BaseAlgorithm:
     """``ALGO(SpikingPolicy, env, **cfg.sb3_kwargs())`` (``"MlpPolicy"`` for the MLP baseline)."""
-    algo_cls, policy_cls = get_algo(cfg.algo)
-    policy = "MlpPolicy" if cfg.policy_type == "mlp" else policy_cls
-    return algo_cls(policy, env, tensorboard_log=tensorboard_log, verbose=0, **cfg.sb3_kwargs())
+    algo = get_algo(cfg.algo)
+    policy = "MlpPolicy" if cfg.policy_type == "mlp" else algo.policy_class
+    return algo.sb3_class(
+        policy, env, tensorboard_log=tensorboard_log, verbose=0, **cfg.sb3_kwargs()
+    )
 
 
 def load_run_config(run_dir: str | Path) -> TrainConfig:
@@ -108,7 +115,7 @@ def load_run_config(run_dir: str | Path) -> TrainConfig:
     path = Path(run_dir) / "config.yaml"
     if not path.exists():
         raise FileNotFoundError(f"{run_dir} is not a run directory: it has no config.yaml")
-    return TrainConfig.from_dict(yaml.safe_load(path.read_text()), source=str(path))
+    return TrainConfig.load(path)
 
 
 def run_training(
@@ -139,7 +146,7 @@ def run_training(
     eval_seed = None if cfg.seed is None else cfg.seed + 10_000
     eval_env = make_env(cfg.env, 1, eval_seed, _gamma(cfg), training=False)
     tb = str(run_dir / "tb")
-    algo_cls, _ = get_algo(cfg.algo)
+    algo_cls = get_algo(cfg.algo).sb3_class
     if resume:
         ckpt = run_dir / "checkpoint.zip"
         if not ckpt.exists():

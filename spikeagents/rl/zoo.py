@@ -13,27 +13,28 @@ not match the card is refused.
 
 from __future__ import annotations
 
-import hashlib
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 import yaml
 from safetensors.torch import load_file, save_file
 from stable_baselines3.common.base_class import BaseAlgorithm
-from stable_baselines3.common.vec_env import VecEnv, VecNormalize
+from stable_baselines3.common.vec_env import VecEnv
 
-from spikeagents.config import TrainConfig
+from spikeagents.datasets.download import file_digest
+from spikeagents.rl.agents import LoadedAgent, ObsNormalization
+from spikeagents.rl.recipe import TrainConfig
+from spikeagents.rl.training import build_model, make_env
 from spikeagents.rundir import atomic_path, atomic_write_text
+from spikeagents.schema import read_yaml
 
 __all__ = [
-    "ZooAgent",
     "ZooError",
     "save_zoo_agent",
     "load_zoo_agent",
+    "read_card",
     "list_zoo",
     "sha256_file",
 ]
@@ -49,35 +50,8 @@ class ZooError(ValueError):
 
 
 def sha256_file(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-@dataclass
-class ZooAgent:
-    """A loaded zoo agent: the SB3 model, its config and its card."""
-
-    model: BaseAlgorithm | None
-    config: TrainConfig
-    card: dict[str, Any]
-    path: Path
-    obs_mean: np.ndarray | None = None
-    obs_var: np.ndarray | None = None
-
-    def normalize_env(self, env: VecEnv) -> VecEnv:
-        """Wrap ``env`` with the agent's frozen observation normalisation (if it has one)."""
-        if self.obs_mean is None:
-            return env
-        norm = VecNormalize(env, training=False, norm_obs=True, norm_reward=False)
-        norm.obs_rms.mean = self.obs_mean.copy()
-        norm.obs_rms.var = self.obs_var.copy()
-        norm_cfg = self.card.get("normalization", {})
-        norm.clip_obs = float(norm_cfg.get("clip_obs", norm.clip_obs))
-        norm.epsilon = float(norm_cfg.get("epsilon", norm.epsilon))
-        return norm
+    """The hex SHA-256 of a file (what a card's ``sha256`` records)."""
+    return file_digest(path, "sha256")
 
 
 def save_zoo_agent(
@@ -86,12 +60,14 @@ def save_zoo_agent(
     dest: str | Path,
     evaluation: dict[str, Any],
     extra: dict[str, Any] | None = None,
-    obs_stats: tuple[np.ndarray, np.ndarray, float] | None = None,
+    normalization: ObsNormalization | None = None,
 ) -> Path:
     """Write ``dest/weights.safetensors`` and ``dest/card.yaml`` (both atomically).
 
-    :param obs_stats: ``(mean, var, clip_obs)`` of the observation normalisation; by default
-        taken from the model's ``VecNormalize`` env, if it has one.
+    :param evaluation: the evaluation result recorded in the card (paths in it are dropped: a
+        card holds no path of the machine that made it).
+    :param normalization: the observation normalisation; by default taken from the model's
+        ``VecNormalize`` env, if it has one.
     """
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
@@ -100,13 +76,15 @@ def save_zoo_agent(
     tensors, aliases = _dedupe(state)
     card: dict[str, Any] = {"aliases": aliases} if aliases else {}
     norm = model.get_vec_normalize_env()
-    if obs_stats is None and norm is not None and norm.norm_obs:
-        obs_stats = (norm.obs_rms.mean, norm.obs_rms.var, float(norm.clip_obs))
-    if obs_stats is not None:
-        mean, var, clip = obs_stats
-        tensors[_NORM_PREFIX + "obs_mean"] = torch.as_tensor(mean, dtype=torch.float64)
-        tensors[_NORM_PREFIX + "obs_var"] = torch.as_tensor(var, dtype=torch.float64)
-        card["normalization"] = {"clip_obs": float(clip), "epsilon": 1e-8}
+    if normalization is None and norm is not None:
+        normalization = ObsNormalization.of(norm)
+    if normalization is not None:
+        tensors[_NORM_PREFIX + "obs_mean"] = torch.as_tensor(normalization.mean, torch.float64)
+        tensors[_NORM_PREFIX + "obs_var"] = torch.as_tensor(normalization.var, torch.float64)
+        card["normalization"] = {
+            "clip_obs": float(normalization.clip_obs),
+            "epsilon": float(normalization.epsilon),
+        }
     with atomic_path(dest / WEIGHTS) as tmp:
         save_file(tensors, str(tmp))
     card = {
@@ -114,7 +92,7 @@ def save_zoo_agent(
         "env": config.env.id,
         "timesteps": int(model.num_timesteps),
         "seed": config.seed,
-        "evaluation": evaluation,
+        "evaluation": {k: v for k, v in evaluation.items() if k != "source"},
         "sha256": sha256_file(dest / WEIGHTS),
         "weights_bytes": (dest / WEIGHTS).stat().st_size,
         **card,
@@ -146,21 +124,19 @@ def read_card(path: str | Path) -> dict[str, Any]:
     card_path = path / CARD
     if not card_path.exists():
         raise ZooError(f"{path} is not a zoo agent: it has no {CARD}")
-    card = yaml.safe_load(card_path.read_text())
+    card = read_yaml(card_path)
     if not isinstance(card, dict) or "sha256" not in card or "config" not in card:
         raise ZooError(f"{card_path} is incomplete: it needs 'sha256' and 'config'")
     return card
 
 
-def load_zoo_agent(path: str | Path, env: VecEnv | None = None, device: str = "cpu") -> ZooAgent:
+def load_zoo_agent(path: str | Path, env: VecEnv | None = None, device: str = "cpu") -> LoadedAgent:
     """Load a zoo agent without unpickling anything.
 
     :param path: the agent's folder (``zoo/<algo>/<env>``).
     :param env: the env to attach (built from the config when ``None``).
     :raises ZooError: missing files, or weights whose sha256 differs from the card's.
     """
-    from spikeagents.rl.training import build_model, make_env
-
     path = Path(path)
     card = read_card(path)
     weights = path / WEIGHTS
@@ -180,16 +156,18 @@ def load_zoo_agent(path: str | Path, env: VecEnv | None = None, device: str = "c
         tensors[alias] = tensors[original]
     obs_mean = tensors.pop(_NORM_PREFIX + "obs_mean", None)
     obs_var = tensors.pop(_NORM_PREFIX + "obs_var", None)
-    agent = ZooAgent(
-        model=None,
-        config=config,
-        card=card,
-        path=path,
-        obs_mean=None if obs_mean is None else obs_mean.numpy(),
-        obs_var=None if obs_var is None else obs_var.numpy(),
-    )
+    normalization = None
+    if obs_mean is not None and obs_var is not None:
+        norm_cfg = card.get("normalization", {})
+        normalization = ObsNormalization(
+            obs_mean.numpy(),
+            obs_var.numpy(),
+            float(norm_cfg.get("clip_obs", 10.0)),
+            float(norm_cfg.get("epsilon", 1e-8)),
+        )
     if env is None:
-        env = agent.normalize_env(make_env(config.env, 1, seed=None, normalize=False))
+        env = make_env(config.env, 1, seed=None, normalize=False)
+        env = env if normalization is None else normalization.wrap(env)
     with warnings.catch_warnings():
         # PPO warns that batch_size does not divide n_steps * n_envs for the 1-env evaluation
         # env: irrelevant, the model only acts here
@@ -202,8 +180,7 @@ def load_zoo_agent(path: str | Path, env: VecEnv | None = None, device: str = "c
     model.policy.load_state_dict(tensors)
     model.policy.to(device)
     model.num_timesteps = int(card.get("timesteps", 0))
-    agent.model = model
-    return agent
+    return LoadedAgent(model, config, path, normalization, card)
 
 
 def list_zoo(root: str | Path) -> list[tuple[Path, dict[str, Any]]]:

@@ -25,6 +25,15 @@ time constant. ``detach_reset`` detaches :math:`S` inside the reset only, so no 
 through the reset path.
 
 Non-spiking neurons (readouts) only charge: :math:`V[t] = H[t]`, and their output is :math:`V`.
+A non-spiking LIF readout (``decay_input``, rest 0) is linear in its input, so its potential has a
+closed form (:func:`readout_weights`):
+
+.. math::
+
+    V[s] = \sum_{t \le s} d\,(1-d)^{s-t}\, X[t], \qquad d = 1/\tau
+
+and the potential at the last step or its mean over the steps is one weighted sum
+:math:`\sum_t k_t X[t]` over the input sequence.
 
 Every kernel in :mod:`spikeagents.snn.kernels` must reproduce :func:`neuron_step` exactly; the
 ``torch`` reference kernel is a loop over it. Shapes: all tensors broadcast; kernels pass ``[N]``.
@@ -48,9 +57,14 @@ __all__ = [
     "fire",
     "reset",
     "neuron_step",
+    "decay_from_w",
+    "READOUT_MODES",
+    "readout_weights",
 ]
 
 FAMILIES = ("if", "lif", "plif")
+#: what a non-spiking readout reports over T steps: the last potential or the mean potential
+READOUT_MODES = ("last", "mean")
 
 
 @dataclass(frozen=True)
@@ -155,3 +169,25 @@ def neuron_step(
 def decay_from_w(w: Tensor) -> Tensor:
     r"""ParametricLIF: :math:`1/\tau = \mathrm{sigmoid}(w)`."""
     return torch.sigmoid(w)
+
+
+def readout_weights(T: int, tau: float, mode: str) -> Tensor:
+    r"""Weights :math:`k_t` such that a non-spiking LIF readout's output is :math:`\sum_t k_t X[t]`.
+
+    For decay :math:`d = 1/\tau` fed :math:`X[t]` from rest 0 (``decay_input``):
+    :math:`V[s] = \sum_{t \le s} d (1-d)^{s-t} X[t]`. ``mode="last"`` (:math:`V[T-1]`) gives
+    :math:`k_t = d(1-d)^{T-1-t}`; ``mode="mean"`` (:math:`\frac1T \sum_s V[s]`) gives
+    :math:`k_t = \frac1T \sum_{s \ge t} d (1-d)^{s-t} = \frac1T (1 - (1-d)^{T-t})`.
+
+    :param T: steps. :param tau: readout time constant, >= 1. :param mode: ``"last"`` or
+        ``"mean"``. :return: ``[T]``, float64.
+    """
+    if mode not in READOUT_MODES:
+        raise ValueError(f"unknown readout {mode!r}; valid choices: {', '.join(READOUT_MODES)}")
+    if not tau >= 1.0:
+        raise ValueError(f"readout tau must be >= 1, got {tau}")
+    d = 1.0 / tau
+    t = torch.arange(T, dtype=torch.float64)
+    if mode == "last":
+        return d * (1 - d) ** (T - 1 - t)
+    return (1 - (1 - d) ** (T - t)) / T

@@ -81,6 +81,8 @@ class Monitor:
     :param max_records: keep at most this many recent outputs per layer in :attr:`records`
         (``None``: all). Statistics (rates, silent fraction, counts) always cover everything
         recorded since :meth:`reset`, whatever this limit.
+    :param keep_records: ``False`` keeps statistics only (nothing is copied to the CPU, nothing
+        grows): the cheap mode for logging firing rates during training.
 
     Recording is **on** from construction (the SpikingJelly monitor started disabled, which made
     an unrecorded run look silent); :meth:`disable` / :meth:`enable` pause and resume it.
@@ -104,11 +106,13 @@ class Monitor:
         names: list[str] | None = None,
         record_v: bool = False,
         max_records: int | None = None,
+        keep_records: bool = True,
     ) -> None:
         if max_records is not None and (isinstance(max_records, bool) or max_records < 1):
             raise ValueError(f"max_records must be a positive int or None, got {max_records!r}")
         self.record_v = bool(record_v)
         self.max_records = max_records
+        self.keep_records = bool(keep_records)
         self.enabled = True
         self.layers: dict[str, nn.Module] = self._select(net, layer_types, names)
         self.records: dict[str, deque[Tensor]] = {}
@@ -152,6 +156,8 @@ class Monitor:
             lead = 2 if getattr(module, "step_mode", "s") == "m" else 1
             out = output.detach()
             self._stats[name].add(out, lead, name)
+            if not self.keep_records:
+                return
             self.records[name].append(out.to("cpu", copy=True))
             if self.record_v:
                 v = getattr(module, "v_seq" if lead == 2 else "v", None)

@@ -40,6 +40,7 @@ from torch import Tensor, nn
 from spikeagents.snn import dynamics
 from spikeagents.snn.dynamics import NeuronSpec
 from spikeagents.snn.kernels import BACKEND_CHOICES, get_kernel
+from spikeagents.snn.step_mode import STEP_MODES, StepModeMixin
 from spikeagents.snn.surrogate import SurrogateFunction, get_surrogate
 
 __all__ = [
@@ -54,15 +55,13 @@ __all__ = [
     "get_neuron",
 ]
 
-STEP_MODES = ("s", "m")
-
 
 @functools.lru_cache(maxsize=256)
 def _cached_spec(*key: Any) -> NeuronSpec:
     return NeuronSpec(*key)
 
 
-class BaseNode(nn.Module):
+class BaseNode(StepModeMixin, nn.Module):
     """Base class of all neurons: state handling, step modes and kernel lookup.
 
     :param v_threshold: firing threshold.
@@ -100,18 +99,7 @@ class BaseNode(nn.Module):
         self.v: Tensor | float = self.v_rest
         self.v_seq: Tensor | None = None
 
-    # -- configuration -------------------------------------------------------------------------
-    @property
-    def step_mode(self) -> str:
-        """``"s"`` (single step, ``[B, ...]``) or ``"m"`` (multi step, ``[T, B, ...]``)."""
-        return self._step_mode
-
-    @step_mode.setter
-    def step_mode(self, value: str) -> None:
-        if value not in STEP_MODES:
-            raise ValueError(f"step_mode must be one of {STEP_MODES}, got {value!r}")
-        self._step_mode = value
-
+    # -- configuration (step_mode: StepModeMixin) ----------------------------------------------
     @property
     def backend(self) -> str:
         """Kernel backend for multi-step mode; see :mod:`spikeagents.snn.kernels`."""
@@ -355,12 +343,27 @@ NEURONS: dict[str, type[BaseNode]] = {
 }
 
 
-def get_neuron(name: str, **kwargs: Any) -> BaseNode:
-    """Build a neuron by registered name (``"if"``, ``"lif"``, ``"plif"``, ...)."""
+def get_neuron(name: str, tau: float | None = None, **kwargs: Any) -> BaseNode:
+    """Build a neuron by registered name: the one factory every config-driven network uses.
+
+    :param name: ``"if"``, ``"lif"``, ``"plif"``, ``"nonspiking_if"``, ``"nonspiking_lif"``.
+    :param tau: the membrane time constant of the leaky families (the initial one of ``plif``);
+        ignored by the IF families, which have none, so that one recipe field serves every
+        neuron choice. ``None``: the class default.
+    :param kwargs: the class's other arguments (``v_threshold``, ``v_reset``, ``surrogate``,
+        ``detach_reset``, ``step_mode``, ``backend``, ...).
+
+    Example::
+
+        >>> get_neuron("lif", tau=3.0, step_mode="m").tau
+        3.0
+    """
     try:
         cls = NEURONS[name.lower()]
     except KeyError:
         raise ValueError(f"unknown neuron {name!r}; valid choices: {', '.join(NEURONS)}") from None
-    if cls is ParametricLIFNode and "tau" in kwargs:
-        kwargs["init_tau"] = kwargs.pop("tau")
+    if tau is not None and issubclass(cls, ParametricLIFNode):
+        kwargs["init_tau"] = tau
+    elif tau is not None and issubclass(cls, LIFNode):
+        kwargs["tau"] = tau
     return cls(**kwargs)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from spikeagents.classify.config import load_classify_config
-from spikeagents.config import ConfigError, _parse_yaml
+from spikeagents.schema import ConfigError, parse_yaml
 
 
 def test_yaml_reads_yes_no_on_off_as_strings_and_true_false_as_bools() -> None:
-    assert _parse_yaml("[yes, no, on, off, true, False]", "t") == [
+    assert parse_yaml("[yes, no, on, off, true, False]", "t") == [
         "yes",
         "no",
         "on",

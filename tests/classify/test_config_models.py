@@ -10,7 +10,7 @@ import torch
 
 from spikeagents.classify.config import ClassifyConfig, load_classify_config
 from spikeagents.classify.tasks import TASKS, get_task
-from spikeagents.config import ConfigError
+from spikeagents.schema import ConfigError
 from spikeagents.snn import functional
 from spikeagents.snn.layer import SeqToANNContainer
 from spikeagents.snn.neuron import BaseNode, ParametricLIFNode

@@ -13,24 +13,23 @@ import numpy as np
 import pytest
 import torch
 
-from spikeagents.classify import names as task
 from spikeagents.classify.config import load_classify_config
-from spikeagents.classify.names import NameBatches, SurnameNet
+from spikeagents.classify.tasks import names as task
+from spikeagents.classify.tasks.names import NameBatches, SurnameNet
 from spikeagents.cli import main
-from spikeagents.config import ConfigError
 from spikeagents.datasets import names as data
-from spikeagents.datasets.download import ChecksumError, DatasetUnavailableError
+from spikeagents.datasets.download import ChecksumError, DatasetUnavailableError, Resource, fetch
 from spikeagents.datasets.names import (
     ALPHABET,
     LANGUAGES,
     encode_name,
-    fetch_sha256,
     load_surnames,
     stratified_split,
     synthetic_surnames,
     to_ascii,
     write_names_folder,
 )
+from spikeagents.schema import ConfigError
 
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
@@ -107,7 +106,7 @@ def test_download_is_verified_and_read_in_place(tmp_path, monkeypatch):
     archive, digest = _zip_of(tmp_path, names)
     url = archive.as_uri()  # file:// goes through the same urllib download code, offline
     with pytest.raises(ChecksumError, match="does not match"):
-        fetch_sha256("data.zip", "0" * 64, [url], tmp_path / "root")
+        fetch(Resource("data.zip", sha256="0" * 64, urls=(url,)), tmp_path / "root")
     assert not list((tmp_path / "root").glob("data.zip*"))  # nothing unverified is kept
     monkeypatch.setattr(data, "NAMES_SHA256", digest)
     monkeypatch.setattr(data, "NAMES_URLS", (url,))
@@ -117,7 +116,7 @@ def test_download_is_verified_and_read_in_place(tmp_path, monkeypatch):
     with pytest.raises(ChecksumError, match="delete it"):
         load_surnames(tmp_path / "root")
     with pytest.raises(DatasetUnavailableError, match="download.pytorch.org|file://"):
-        fetch_sha256("data.zip", digest, [url], tmp_path / "other", download=False)
+        fetch(Resource("data.zip", sha256=digest, urls=(url,)), tmp_path / "other", download=False)
 
 
 def test_batches_pad_to_the_longest_name_of_each_batch():

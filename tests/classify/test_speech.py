@@ -15,8 +15,7 @@ import torch
 
 from spikeagents.classify.api import classify
 from spikeagents.classify.config import load_classify_config
-from spikeagents.classify.speech_commands import SpeechSNN
-from spikeagents.config import ConfigError
+from spikeagents.classify.tasks.speech_commands import SpeechSNN
 from spikeagents.datasets import speech_commands as sc
 from spikeagents.datasets.audio import read_audio, write_audio
 from spikeagents.datasets.download import DatasetUnavailableError
@@ -32,6 +31,7 @@ from spikeagents.datasets.speech_commands import (
     word_folders,
     write_synthetic_speech_folder,
 )
+from spikeagents.schema import ConfigError
 
 pytest.importorskip("soundfile")
 

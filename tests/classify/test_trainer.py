@@ -11,7 +11,7 @@ import torch
 import yaml
 
 from spikeagents.classify.api import classify
-from spikeagents.classify.cli import add_parser, run
+from spikeagents.cli.classify import add_parser, run
 from spikeagents.datasets.download import DatasetUnavailableError
 
 pytest.importorskip("sklearn")

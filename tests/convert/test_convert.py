@@ -12,6 +12,7 @@ from torch import nn
 from spikeagents.convert import GatedMaxPool2d, IFLayer, SpikingModel, ann_accuracy, convert
 from spikeagents.convert.graph import ConversionError
 from spikeagents.snn import functional
+from spikeagents.snn.monitor import Monitor
 from spikeagents.snn.neuron import IFNode
 
 
@@ -191,6 +192,7 @@ def test_gated_max_pool_passes_the_most_active_unit():
 def test_if_layer_starts_at_half_the_threshold():
     layer = IFLayer(threshold=2.0, v_init=0.5)
     layer.steps = 4
-    out = layer(torch.full((4, 1), 0.5))  # v: 1.0 + 0.5 per step, threshold 2
+    with Monitor(layer, layer_types=(IFLayer,)) as monitor:
+        out = layer(torch.full((4, 1), 0.5))  # v: 1.0 + 0.5 per step, threshold 2
     assert out.flatten().tolist() == [0.0, 1.0, 0.0, 0.0]
-    assert layer.firing_rate() == 0.25
+    assert monitor.firing_rate("") == 0.25

@@ -13,9 +13,9 @@ import torch
 from spikeagents.classify.api import classify
 from spikeagents.classify.config import load_classify_config
 from spikeagents.classify.tasks import get_task
+from spikeagents.cli.convert import add_parser, run
 from spikeagents.convert import convert
 from spikeagents.convert.api import convert_run, load_converted
-from spikeagents.convert.cli import add_parser, run
 
 SMALL = ["data=digits", "threads=1", "batch_size=64", "optimizer.lr=0.01"]
 

@@ -21,7 +21,7 @@ from stable_baselines3 import PPO
 from stable_baselines3.common.evaluation import evaluate_policy
 
 from spikeagents import api
-from spikeagents.config import load_env_config
+from spikeagents.envs import load_env_config
 from spikeagents.rl.training import make_env
 
 

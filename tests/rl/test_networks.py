@@ -5,12 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from spikeagents.rl.networks import (
-    MembraneReadout,
-    SpikingBody,
-    SpikingNetwork,
-    readout_weights,
-)
+from spikeagents.rl.networks import MembraneReadout, SpikingBody, SpikingNetwork
+from spikeagents.snn.dynamics import readout_weights
+from spikeagents.snn.monitor import Monitor
 from spikeagents.snn.neuron import NonSpikingLIFNode
 
 
@@ -70,7 +67,7 @@ def test_calls_are_stateless() -> None:
 
 
 def test_direct_encoder_computes_first_linear_once() -> None:
-    body = SpikingBody(4, [8], T=16)
+    body = SpikingBody(4, hidden_sizes=[8], T=16)
     calls = []
     body.linears[0].register_forward_hook(lambda m, i, o: calls.append(i[0].shape))
     body(torch.randn(3, 4))
@@ -82,20 +79,21 @@ def test_init_gain_raises_firing_and_rates_are_tracked() -> None:
     rates = []
     for gain in (1.0, 3.0):
         torch.manual_seed(0)
-        body = SpikingBody(4, [64], T=8, init_gain=gain)
-        body.track_rates = True
-        spikes = body(obs)
-        assert float(body.firing_rates[0]) == pytest.approx(float(spikes.detach().mean()))
-        rates.append(float(body.firing_rates[0]))
+        body = SpikingBody(4, hidden_sizes=[64], T=8, init_gain=gain)
+        with Monitor(body, keep_records=False) as monitor:
+            spikes = body(obs)
+        rate = monitor.firing_rate("neurons.0")
+        assert rate == pytest.approx(float(spikes.detach().mean()))
+        rates.append(rate)
     assert rates[1] > rates[0]
 
 
 def test_bad_arguments() -> None:
     with pytest.raises(ValueError, match="valid choices"):
-        SpikingBody(4, [8], encoder="rate")
+        SpikingBody(4, hidden_sizes=[8], encoder="rate")
     with pytest.raises(ValueError, match="valid choices"):
-        SpikingBody(4, [8], neuron="hh")
+        SpikingBody(4, hidden_sizes=[8], neuron="hh")
     with pytest.raises(ValueError, match="T must be"):
-        SpikingBody(4, [8], T=0)
+        SpikingBody(4, hidden_sizes=[8], T=0)
     with pytest.raises(ValueError, match="hidden_sizes"):
-        SpikingBody(4, [])
+        SpikingBody(4, hidden_sizes=[])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from spikeagents.config import load_train_config
+from spikeagents.rl.recipe import load_train_config
 from spikeagents.rl.training import build_model, make_env
 from spikeagents.rl.zoo import load_zoo_agent, save_zoo_agent
 

@@ -1,14 +1,18 @@
 """Parity of the fused kernels with the torch reference, forward and backward.
 
-Every case draws fresh random inputs and neuron constants (the seed is in each failure message)
-and checks: spikes equal exactly, voltages equal to float tolerance, and the gradients of
-``x_seq``, ``v0`` and the ParametricLIF decay (through ``w``) close to the reference's. The
-same cases run on
+Every case draws random inputs and neuron constants from a seed (see Seeds below) and checks:
+spikes equal exactly, voltages equal to float tolerance, and the gradients of ``x_seq``, ``v0``
+and the ParametricLIF decay (through ``w``) close to the reference's. The same cases run on
 
 - the ``cpu`` backend (the C kernel),
 - the CUDA source run on the host (``cuda_emulation.cpp``: neuron_cuda.cu's kernels, thread
   indexing included, compiled by the C++ compiler and driven by the ``cupy`` backend's launcher),
 - the ``cupy`` backend on a GPU (marked ``cuda``: skipped without one).
+
+Seeds: each case's seed is derived from one base seed, ``0`` by default so that every run (CI
+included) draws the same cases. The environment variable ``SPIKEAGENTS_TEST_SEED`` changes it:
+``SPIKEAGENTS_TEST_SEED=1234`` uses 1234, ``SPIKEAGENTS_TEST_SEED=random`` draws a fresh one. A
+failure message names the base seed in use, to replay the run with it.
 """
 
 from __future__ import annotations
@@ -38,8 +42,22 @@ from spikeagents.snn.kernels.reference import multistep_reference
 from spikeagents.snn.neuron import LIFNode, NonSpikingLIFNode, ParametricLIFNode
 from spikeagents.snn.surrogate import SURROGATES, ATan, PiecewiseLeakyReLU, SurrogateFunction
 
-#: fresh inputs each run; a failure message carries the seed to replay it (SPIKEAGENTS_TEST_SEED)
-BASE_SEED = int(os.environ.get("SPIKEAGENTS_TEST_SEED", int.from_bytes(os.urandom(4), "little")))
+
+def _base_seed() -> int:
+    """``SPIKEAGENTS_TEST_SEED``: unset or empty -> 0, an int -> it, ``random`` -> a fresh seed."""
+    value = os.environ.get("SPIKEAGENTS_TEST_SEED", "").strip() or "0"
+    if value.lower() == "random":
+        return int.from_bytes(os.urandom(4), "little")
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(
+            f"SPIKEAGENTS_TEST_SEED must be an int or 'random', got {value!r}"
+        ) from None
+
+
+#: the base seed of every case; failure messages carry it (see the module docstring)
+BASE_SEED = _base_seed()
 
 Kernel = Callable[..., tuple[Tensor, Tensor]]
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import doctest
+import importlib
+import pkgutil
 
 import pytest
 import torch
@@ -36,6 +38,64 @@ def test_docstring_examples_run():
     result = doctest.testmod(layer, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0
     assert result.failed == 0
+
+
+def test_docstring_examples_run_in_every_module_of_the_package():
+    """The classes live in submodules, which ``testmod(layer)`` does not search."""
+    names = [info.name for info in pkgutil.iter_modules(layer.__path__)]
+    assert {"containers", "dropout", "norm", "pooling", "synapse"} <= set(names)
+    for name in names:
+        module = importlib.import_module(f"{layer.__name__}.{name}")
+        result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+        assert result.failed == 0, f"{module.__name__}: {result.failed} examples failed"
+        if module.__all__ and not name.startswith("_"):
+            assert result.attempted > 0, f"{module.__name__} has no runnable example"
+
+
+def test_layer_package_exports_the_names_of_the_old_module():
+    old_names = {
+        "SeqToANNContainer",
+        "MultiStepContainer",
+        "Dropout",
+        "Dropout2d",
+        "MultiStepDropout",
+        "MultiStepDropout2d",
+        "DropConnectLinear",
+        "VotingLayer",
+        "NeuNorm",
+        "SynapseFilter",
+        "ChannelsPool",
+    }
+    assert set(layer.__all__) == old_names
+    for name in old_names:
+        assert issubclass(getattr(layer, name), nn.Module) and getattr(layer, name).__name__ == name
+
+
+@pytest.mark.parametrize("make", [lambda: NeuNorm(2, 3, 3, step_mode="m"), IFNode, Dropout])
+def test_step_mode_is_validated_by_one_rule_for_neurons_and_layers(make):
+    module = make()
+    module.step_mode = "m"
+    assert module.step_mode == "m"
+    with pytest.raises(ValueError, match=r"step_mode must be one of \('s', 'm'\), got 'x'"):
+        module.step_mode = "x"
+    assert module.step_mode == "m"
+
+
+@pytest.mark.parametrize(
+    "make, x, message",
+    [
+        (
+            lambda: NeuNorm(2, 3, 3, step_mode="m"),
+            torch.ones(2, 2, 3, 3),
+            "NeuNorm expects [T, B, F, H, W]",
+        ),
+        (lambda: SynapseFilter(step_mode="m"), torch.tensor(1.0), "SynapseFilter expects [T, ...]"),
+    ],
+)
+def test_multistep_input_without_a_time_dim_is_refused(make, x, message):
+    with pytest.raises(ValueError) as err:
+        make()(x)
+    assert str(err.value).startswith(f"{message} in multi-step mode, got shape")
 
 
 # ------------------------------------------------------------------------------------- dropout

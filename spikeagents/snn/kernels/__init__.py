@@ -1,6 +1,6 @@
-"""Multi-step neuron kernels behind one contract, and their registry.
+"""Multi-step neuron kernels behind one contract, and the registry that picks one.
 
-The contract (every backend implements it, forward and backward)::
+The contract (every backend implements it, forward and backward; typed as :class:`Kernel`)::
 
     kernel(x_seq: Tensor[T, N], v0: Tensor[N], spec: NeuronSpec,
            surrogate: SurrogateFunction, decay: float | Tensor | None)
@@ -13,27 +13,25 @@ for IF. Gradients flow to ``x_seq``, ``v0`` and ``decay``.
 
 Backends: ``"torch"`` (the reference loop over :mod:`spikeagents.snn.dynamics`: the oracle),
 ``"cpu"`` (fused C kernel) and ``"cupy"`` (the same C arithmetic as CUDA kernels). Each backend
-module is imported on first use and registers its kernels with :func:`register_kernel`.
+module holds its kernels and its availability check as plain module data (see
+:mod:`spikeagents.snn.kernels._contract`); this registry imports them, and they import nothing
+back. Importing the ``cupy`` backend does not import CuPy (its check and its first launch do).
 ``"auto"`` picks the fastest available kernel for the tensor's device.
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
-from typing import Protocol
+from types import ModuleType
 
 import torch
-from torch import Tensor
 
-from spikeagents.snn.dynamics import FAMILIES, NeuronSpec
-from spikeagents.snn.surrogate import SurrogateFunction
+from spikeagents.snn.kernels import cpu, cupy_backend, reference
+from spikeagents.snn.kernels._contract import Kernel
 
 __all__ = [
     "BACKENDS",
     "BACKEND_CHOICES",
     "Kernel",
-    "register_kernel",
     "get_kernel",
     "resolve_backend",
     "available_backends",
@@ -41,52 +39,15 @@ __all__ = [
 ]
 
 
-class Kernel(Protocol):
-    def __call__(
-        self,
-        x_seq: Tensor,
-        v0: Tensor,
-        spec: NeuronSpec,
-        surrogate: SurrogateFunction,
-        decay: float | Tensor | None,
-    ) -> tuple[Tensor, Tensor]: ...
-
-
 class BackendUnavailableError(RuntimeError):
     """A backend was asked for explicitly but cannot run here (the message says what to do)."""
 
 
-#: backend name -> module that registers it when imported
-BACKENDS: dict[str, str] = {
-    "torch": "spikeagents.snn.kernels.reference",
-    "cpu": "spikeagents.snn.kernels.cpu",
-    "cupy": "spikeagents.snn.kernels.cupy_backend",
-}
+_BACKEND_MODULES: dict[str, ModuleType] = {"torch": reference, "cpu": cpu, "cupy": cupy_backend}
+#: backend name -> the module that holds its kernels and its check
+BACKENDS: dict[str, str] = {name: module.__name__ for name, module in _BACKEND_MODULES.items()}
 #: every value a module's ``backend=`` accepts
 BACKEND_CHOICES = ("auto", *BACKENDS)
-
-_KERNELS: dict[tuple[str, str], Kernel] = {}
-_AVAILABLE: dict[str, Callable[[torch.device], str | None]] = {}
-
-
-def register_kernel(
-    family: str, backend: str, kernel: Kernel, check: Callable[[torch.device], str | None]
-) -> None:
-    """Register ``kernel`` for ``(family, backend)``.
-
-    :param check: ``check(device)`` returns ``None`` when the backend can run on ``device``, else a
-        message saying why not and what to install.
-    """
-    if family not in FAMILIES:
-        raise ValueError(f"unknown family {family!r}; valid choices: {FAMILIES}")
-    _KERNELS[(family, backend)] = kernel
-    _AVAILABLE[backend] = check
-
-
-def _load(backend: str) -> None:
-    if backend not in _AVAILABLE:
-        importlib.import_module(BACKENDS[backend])
-
 
 _WHY_CACHE: dict[tuple[str, torch.device], str | None] = {}
 
@@ -95,11 +56,7 @@ def _why_unavailable(backend: str, device: torch.device) -> str | None:
     """``None`` if ``backend`` runs on ``device``, else the reason (cached per device)."""
     key = (backend, device)
     if key not in _WHY_CACHE:
-        try:
-            _load(backend)
-            _WHY_CACHE[key] = _AVAILABLE[backend](device)
-        except ImportError as err:  # a backend module that cannot even be imported
-            _WHY_CACHE[key] = f"backend {backend!r} could not be imported: {err}"
+        _WHY_CACHE[key] = _BACKEND_MODULES[backend].unavailable_reason(device)
     return _WHY_CACHE[key]
 
 
@@ -131,9 +88,8 @@ def resolve_backend(backend: str, device: torch.device | str) -> str:
 def get_kernel(family: str, backend: str, device: torch.device | str) -> Kernel:
     """The kernel for ``family`` on ``backend`` (``"auto"`` allowed) for tensors on ``device``."""
     name = resolve_backend(backend, device)
-    _load(name)
     try:
-        return _KERNELS[(family, name)]
+        return _BACKEND_MODULES[name].KERNELS[family]
     except KeyError:
         raise BackendUnavailableError(
             f"backend {name!r} has no kernel for neuron family {family!r}"

@@ -1,10 +1,12 @@
 """The Python side shared by the fused backends (``cpu`` and ``cupy``): codes, checks, autograd.
 
-A backend supplies a :class:`Launcher` (run the compiled forward and backward over ``[T, N]``);
-:func:`run_fused` does the rest once for both: it turns the neuron spec and surrogate into the
-integer codes and scalars of ``neuron_step.h`` (:class:`Config`), makes the inputs contiguous,
-and either calls the forward directly (no gradient needed: nothing is saved) or through an
-``autograd.Function`` whose backward runs the fused backward pass.
+A backend supplies a :class:`Launcher` (run the compiled forward and backward over ``[T, N]``)
+and exposes it as a :class:`FusedKernel`: the kernel contract, which runs the ``torch`` reference
+(with one warning per reason) for a call the compiled code does not cover. :func:`run_fused` does
+the rest once for both backends: it turns the neuron spec and surrogate into the integer codes
+and scalars of ``neuron_step.h`` (:class:`Config`), makes the inputs contiguous, and either calls
+the forward directly (no gradient needed: nothing is saved) or through an ``autograd.Function``
+whose backward runs the fused backward pass.
 
 Saved for backward: the input ``X``, the initial state ``V0`` and the voltage output ``V``,
 nothing else: the backward recomputes ``H[t] = charge(V[t-1], X[t])`` exactly as the forward
@@ -15,12 +17,14 @@ computed it, and ``S`` from ``H``. (The caller holds ``V`` anyway, and ``X`` is 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import torch
 from torch import Tensor
 
 from spikeagents.snn.dynamics import NeuronSpec
+from spikeagents.snn.kernels.reference import multistep_reference
 from spikeagents.snn.surrogate import (
     ATan,
     Erf,
@@ -43,6 +47,7 @@ __all__ = [
     "SURROGATE_CODES",
     "Config",
     "Launcher",
+    "FusedKernel",
     "make_config",
     "unsupported_reason",
     "run_fused",
@@ -204,8 +209,8 @@ def make_config(spec: NeuronSpec, surrogate: SurrogateFunction, decay: float) ->
     )
 
 
-class _FusedSpiking(torch.autograd.Function):
-    """``(x [T, N], v0 [N], decay) -> (spikes [T, N], v [T, N])`` through the launcher."""
+class _Fused(torch.autograd.Function):
+    """``(x [T, N], v0 [N], decay) -> (spikes [T, N], or None for readouts; v [T, N])``."""
 
     @staticmethod
     def forward(
@@ -216,76 +221,38 @@ class _FusedSpiking(torch.autograd.Function):
         launcher: Launcher,
         cfg: Config,
         decay_t: Tensor | None,
-    ) -> tuple[Tensor, Tensor]:
+    ) -> tuple[Tensor | None, Tensor]:
         out, v = launcher.forward(x, v0, cfg, decay_t)
-        _save(ctx, x, v0, v, decay, launcher, cfg, decay_t)
+        ctx.launcher, ctx.cfg, ctx.decay_t = launcher, cfg, decay_t
+        ctx.need_gd = decay is not None and ctx.needs_input_grad[2] and cfg.charge != CHARGE_IF
+        ctx.decay_dtype = None if decay is None else decay.dtype
+        ctx.save_for_backward(x, v0, v)
+        ctx.set_materialize_grads(False)
         return out, v
 
     @staticmethod
     def backward(ctx: Any, grad_out: Tensor | None, grad_v: Tensor | None) -> tuple[Any, ...]:
-        return _backward(ctx, grad_out, grad_v)
-
-
-class _FusedReadout(torch.autograd.Function):
-    """Non-spiking readout: ``(x [T, N], v0 [N], decay) -> v [T, N]`` (the output is ``v``)."""
-
-    @staticmethod
-    def forward(
-        ctx: Any,
-        x: Tensor,
-        v0: Tensor,
-        decay: Tensor | None,
-        launcher: Launcher,
-        cfg: Config,
-        decay_t: Tensor | None,
-    ) -> Tensor:
-        _, v = launcher.forward(x, v0, cfg, decay_t)
-        _save(ctx, x, v0, v, decay, launcher, cfg, decay_t)
-        return v
-
-    @staticmethod
-    def backward(ctx: Any, grad_v: Tensor | None) -> tuple[Any, ...]:
-        return _backward(ctx, None, grad_v)
-
-
-def _save(
-    ctx: Any,
-    x: Tensor,
-    v0: Tensor,
-    v: Tensor,
-    decay: Tensor | None,
-    launcher: Launcher,
-    cfg: Config,
-    decay_t: Tensor | None,
-) -> None:
-    ctx.launcher, ctx.cfg, ctx.decay_t = launcher, cfg, decay_t
-    ctx.need_gd = decay is not None and ctx.needs_input_grad[2] and cfg.charge != CHARGE_IF
-    ctx.decay_dtype = None if decay is None else decay.dtype
-    ctx.save_for_backward(x, v0, v)
-    ctx.set_materialize_grads(False)
-
-
-def _backward(ctx: Any, grad_out: Tensor | None, grad_v: Tensor | None) -> tuple[Any, ...]:
-    x, v0, v = ctx.saved_tensors
-    if grad_out is None and grad_v is None:
-        return None, None, None, None, None, None
-    cfg: Config = ctx.cfg
-    if cfg.mode != MODE_NONSPIKING and grad_out is None:
-        grad_out = torch.zeros_like(v)
-    if grad_out is not None:
-        grad_out = grad_out.to(v.dtype).contiguous()
-    if grad_v is not None:
-        grad_v = grad_v.to(v.dtype).contiguous()
-    gx, gv0, gd = ctx.launcher.backward(x, v0, v, grad_out, grad_v, cfg, ctx.decay_t, ctx.need_gd)
-    g_decay = gd.sum().to(ctx.decay_dtype) if gd is not None else None
-    return (
-        gx if ctx.needs_input_grad[0] else None,
-        gv0 if ctx.needs_input_grad[1] else None,
-        g_decay,
-        None,
-        None,
-        None,
-    )
+        x, v0, v = ctx.saved_tensors
+        if grad_out is None and grad_v is None:
+            return None, None, None, None, None, None
+        cfg: Config = ctx.cfg
+        if cfg.mode != MODE_NONSPIKING and grad_out is None:
+            grad_out = torch.zeros_like(v)
+        if grad_out is not None:
+            grad_out = grad_out.to(v.dtype).contiguous()
+        if grad_v is not None:
+            grad_v = grad_v.to(v.dtype).contiguous()
+        launcher: Launcher = ctx.launcher
+        gx, gv0, gd = launcher.backward(x, v0, v, grad_out, grad_v, cfg, ctx.decay_t, ctx.need_gd)
+        g_decay = gd.sum().to(ctx.decay_dtype) if gd is not None else None
+        return (
+            gx if ctx.needs_input_grad[0] else None,
+            gv0 if ctx.needs_input_grad[1] else None,
+            g_decay,
+            None,
+            None,
+            None,
+        )
 
 
 def run_fused(
@@ -326,15 +293,61 @@ def run_fused(
     needs_grad = torch.is_grad_enabled() and (
         x.requires_grad or v0.requires_grad or (decay_t is not None and decay_t.requires_grad)
     )
-    if not needs_grad:
-        out, v = launcher.forward(x, v0, cfg, dev_decay)
-        out_seq = v if out is None else out
-    elif spec.spiking:
-        out_seq, v = _FusedSpiking.apply(x, v0, decay_t, launcher, cfg, dev_decay)
+    if needs_grad:
+        out, v = _Fused.apply(x, v0, decay_t, launcher, cfg, dev_decay)
     else:
-        v = _FusedReadout.apply(x, v0, decay_t, launcher, cfg, dev_decay)
-        out_seq = v
+        out, v = launcher.forward(x, v0, cfg, dev_decay)
+    out_seq = v if out is None else out
     if x_seq.dim() != 2:
         v = v.view(shape)
         out_seq = v if not spec.spiking else out_seq.view(shape)
     return out_seq, v
+
+
+class FusedKernel:
+    """The kernel contract on a fused backend: its compiled code through a :class:`Launcher`, or
+    the ``torch`` reference for a call that code does not cover (with one warning per reason).
+
+    :param backend: the backend's name, for the warnings.
+    :param dtypes: the dtypes the compiled code takes.
+    :param launcher: ``launcher(dtype)``: the launcher for that dtype, or ``None`` when there is
+        none (it warns why itself); the call then runs the reference.
+    :param device_type: the device type the tensors must be on (``None``: not checked).
+    """
+
+    def __init__(
+        self,
+        backend: str,
+        dtypes: frozenset[torch.dtype],
+        launcher: Callable[[torch.dtype], Launcher | None],
+        device_type: str | None = None,
+    ) -> None:
+        self.backend = backend
+        self.dtypes = dtypes
+        self.launcher = launcher
+        self.device_type = device_type
+
+    def __call__(
+        self,
+        x_seq: Tensor,
+        v0: Tensor,
+        spec: NeuronSpec,
+        surrogate: SurrogateFunction,
+        decay: float | Tensor | None,
+    ) -> tuple[Tensor, Tensor]:
+        """``x_seq [T, N]``, ``v0 [N]`` -> ``(out_seq, v_seq)``, each ``[T, N]``."""
+        why = unsupported_reason(x_seq, v0, spec, surrogate, decay, self.dtypes)
+        device, wanted = x_seq.device.type, self.device_type
+        if why is None and wanted is not None and device != wanted:
+            why = f"tensors on {device} (backend {self.backend!r} needs {wanted.upper()} tensors)"
+        launcher = self.launcher(x_seq.dtype) if why is None else None
+        if launcher is None:
+            if why:  # "" (an empty call) is not worth a warning
+                warn_once(
+                    f"spikeagents: the {self.backend} kernel does not support {why}; using torch"
+                )
+            return multistep_reference(x_seq, v0, spec, surrogate, decay)
+        return run_fused(launcher, x_seq, v0, spec, surrogate, decay)
+
+    def __repr__(self) -> str:
+        return f"FusedKernel({self.backend!r})"

@@ -30,15 +30,13 @@ from ctypes import c_double, c_int, c_int64, c_void_p
 from typing import Any
 
 import torch
-from torch import Tensor
 
-from spikeagents.snn.dynamics import FAMILIES, NeuronSpec
-from spikeagents.snn.kernels import _build, _fused, register_kernel
-from spikeagents.snn.kernels._fused import Launcher
-from spikeagents.snn.kernels.reference import multistep_reference
-from spikeagents.snn.surrogate import SurrogateFunction
+from spikeagents.snn.dynamics import FAMILIES
+from spikeagents.snn.kernels._build import BuildError, load_library
+from spikeagents.snn.kernels._contract import Kernel
+from spikeagents.snn.kernels._fused import FusedKernel, Launcher, warn_once
 
-__all__ = ["multistep_cpu", "CPU_DTYPES"]
+__all__ = ["multistep_cpu", "CPU_DTYPES", "KERNELS", "unavailable_reason"]
 
 #: dtypes with a compiled kernel; others run on the reference
 CPU_DTYPES = frozenset({torch.float32, torch.float64})
@@ -76,9 +74,9 @@ def _launcher(dtype: torch.dtype) -> CpuLauncher | None:
     except KeyError:
         pass
     try:
-        launcher: CpuLauncher | None = CpuLauncher(_build.load_library(_DTYPE_NAMES[dtype]))
-    except (_build.BuildError, OSError) as err:
-        _fused.warn_once(
+        launcher: CpuLauncher | None = CpuLauncher(load_library(_DTYPE_NAMES[dtype]))
+    except (BuildError, OSError) as err:
+        warn_once(
             f"spikeagents: the cpu kernel for {dtype} could not be built ({err}); "
             "using the torch reference kernel (slower)"
         )
@@ -87,34 +85,21 @@ def _launcher(dtype: torch.dtype) -> CpuLauncher | None:
     return launcher
 
 
-def multistep_cpu(
-    x_seq: Tensor,
-    v0: Tensor,
-    spec: NeuronSpec,
-    surrogate: SurrogateFunction,
-    decay: float | Tensor | None,
-) -> tuple[Tensor, Tensor]:
-    """The kernel contract on the CPU: ``x_seq [T, N]``, ``v0 [N]`` -> ``(out_seq, v_seq)``.
-
-    Runs the reference for what the C kernel does not cover (see the module docstring).
-    """
-    why = _fused.unsupported_reason(x_seq, v0, spec, surrogate, decay, CPU_DTYPES)
-    launcher = _launcher(x_seq.dtype) if why is None else None
-    if launcher is None:
-        if why:
-            _fused.warn_once(f"spikeagents: the cpu kernel does not support {why}; using torch")
-        return multistep_reference(x_seq, v0, spec, surrogate, decay)
-    return _fused.run_fused(launcher, x_seq, v0, spec, surrogate, decay)
+#: the kernel contract on the CPU: ``x_seq [T, N]``, ``v0 [N]`` -> ``(out_seq, v_seq)``; runs the
+#: reference for what the C kernel does not cover (see the module docstring)
+multistep_cpu = FusedKernel("cpu", CPU_DTYPES, _launcher)
+#: one kernel serves every neuron family
+KERNELS: dict[str, Kernel] = dict.fromkeys(FAMILIES, multistep_cpu)
 
 
-def _check(device: torch.device) -> str | None:
+def unavailable_reason(device: torch.device) -> str | None:
     """None when the cpu kernels run on ``device``, else why not (one warning if no compiler)."""
     if device.type != "cpu":
         return f"backend 'cpu' runs on CPU tensors only, not on {device.type}"
     try:
-        _build.load_library("float32")
-    except (_build.BuildError, OSError) as err:
-        _fused.warn_once(
+        load_library("float32")
+    except (BuildError, OSError) as err:
+        warn_once(
             f"spikeagents: cpu kernels unavailable ({err}); using the torch reference kernel "
             "(slower). Install a C compiler (gcc or clang) or set CC to use them."
         )
@@ -122,5 +107,4 @@ def _check(device: torch.device) -> str | None:
     return None
 
 
-for _family in FAMILIES:
-    register_kernel(_family, "cpu", multistep_cpu, _check)
+_check = unavailable_reason  # the name the tests call

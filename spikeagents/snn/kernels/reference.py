@@ -10,10 +10,10 @@ import torch
 from torch import Tensor
 
 from spikeagents.snn.dynamics import FAMILIES, NeuronSpec, neuron_step
-from spikeagents.snn.kernels import register_kernel
+from spikeagents.snn.kernels._contract import Kernel
 from spikeagents.snn.surrogate import SurrogateFunction
 
-__all__ = ["multistep_reference"]
+__all__ = ["multistep_reference", "KERNELS", "unavailable_reason"]
 
 
 def multistep_reference(
@@ -38,9 +38,10 @@ def multistep_reference(
     return out_seq, v_seq
 
 
-def _always(device: torch.device) -> str | None:
+#: the reference serves every neuron family
+KERNELS: dict[str, Kernel] = dict.fromkeys(FAMILIES, multistep_reference)
+
+
+def unavailable_reason(device: torch.device) -> str | None:
+    """Always ``None``: the reference runs wherever torch does."""
     return None
-
-
-for _family in FAMILIES:
-    register_kernel(_family, "torch", multistep_reference, _always)

@@ -17,16 +17,13 @@ cosine schedule over 64 epochs, batch 128, mixed precision.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from torch import Tensor, nn
 
-from spikeagents.classify.mnist_fc import image_task_data
-from spikeagents.classify.tasks import Task, check_neuron, check_positive, spiking_neuron
+from spikeagents.classify.data import image_task_data
+from spikeagents.classify.task import RunConfig, Task, check_neuron, check_positive
 from spikeagents.snn.layer import SeqToANNContainer
-
-if TYPE_CHECKING:
-    from spikeagents.classify.config import ClassifyConfig
+from spikeagents.snn.neuron import BaseNode, get_neuron
 
 __all__ = ["FashionConvParams", "ConvFashionNet", "TASK"]
 
@@ -51,27 +48,28 @@ class FashionConvParams:
 class ConvFashionNet(nn.Module):
     """The layer-by-layer convolutional SNN. Shapes: ``x [B, 1, 28, 28]`` -> rates ``[B, 10]``.
 
-    :param T: simulation steps. :param backend: neuron kernel backend.
+    :param T: simulation steps. :param params: :class:`FashionConvParams`.
+    :param backend: neuron kernel backend.
     """
 
     def __init__(
-        self,
-        T: int,
-        channels: int = 128,
-        hidden: int = 2048,
-        neuron: str = "if",
-        tau: float = 2.0,
-        surrogate: str = "atan",
-        detach_reset: bool = False,
-        backend: str = "auto",
+        self, T: int, params: FashionConvParams | None = None, backend: str = "auto"
     ) -> None:
         super().__init__()
         self.T = T
+        p = params if params is not None else FashionConvParams()
 
-        def node() -> nn.Module:
-            return spiking_neuron(neuron, tau, surrogate, backend, detach_reset)
+        def node() -> BaseNode:
+            return get_neuron(
+                p.neuron,
+                tau=p.tau,
+                surrogate=p.surrogate,
+                detach_reset=p.detach_reset,
+                step_mode="m",
+                backend=backend,
+            )
 
-        c = channels
+        c, hidden = p.channels, p.hidden
         self.static_conv = nn.Sequential(
             nn.Conv2d(1, c, 3, padding=1, bias=False), nn.BatchNorm2d(c)
         )
@@ -96,11 +94,8 @@ class ConvFashionNet(nn.Module):
         return self.fc(self.conv(x_seq)).mean(0)
 
 
-def build_model(cfg: ClassifyConfig) -> nn.Module:
-    p: FashionConvParams = cfg.model
-    return ConvFashionNet(
-        cfg.T, p.channels, p.hidden, p.neuron, p.tau, p.surrogate, p.detach_reset, cfg.backend
-    )
+def build_model(cfg: RunConfig) -> nn.Module:
+    return ConvFashionNet(cfg.T, cfg.model, cfg.backend)
 
 
 TASK = Task(

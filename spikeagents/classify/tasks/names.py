@@ -28,19 +28,16 @@ set of the same languages and sizes, :func:`spikeagents.datasets.names.synthetic
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 from torch import Tensor, nn
 
-from spikeagents.classify.data import DataSplits, default_data_dir
-from spikeagents.classify.tasks import Task, check_positive
-from spikeagents.config import ConfigError, _choice
+from spikeagents.classify.data import DataSplits, dataset_root
+from spikeagents.classify.task import RunConfig, Task, check_fraction, check_positive
 from spikeagents.datasets.names import (
     ALPHABET,
     LANGUAGES,
@@ -50,15 +47,15 @@ from spikeagents.datasets.names import (
     stratified_split,
     synthetic_surnames,
 )
+from spikeagents.schema import ConfigError, check_choice
 from spikeagents.snn.rnn import SpikingGRU, SpikingLSTM, SpikingVanillaRNN
+from spikeagents.snn.surrogate import SURROGATES, get_surrogate
 
-if TYPE_CHECKING:
-    from spikeagents.classify.config import ClassifyConfig
-
-__all__ = ["NamesParams", "SurnameNet", "NameBatches", "TASK", "predict", "format_predictions"]
+__all__ = ["NamesParams", "SurnameNet", "NameBatches", "TASK", "encode_words"]
 
 CELLS = {"lstm": SpikingLSTM, "gru": SpikingGRU, "rnn": SpikingVanillaRNN}
-READOUTS = ("last", "mean")
+#: what the classifier reads: the final states, or the output averaged over the letters
+SEQUENCE_READOUTS = ("last", "mean")
 
 
 @dataclass(frozen=True)
@@ -88,16 +85,13 @@ class NamesParams:
     balance: float = 0.5
 
     def __post_init__(self) -> None:
-        from spikeagents.snn.surrogate import SURROGATES
-
-        _choice(self.cell, tuple(CELLS), "cell", "cell")
-        _choice(self.readout, READOUTS, "readout", "readout")
-        _choice(self.surrogate, sorted(SURROGATES), "surrogate", "surrogate")
+        check_choice(self.cell, tuple(CELLS), "cell", "cell")
+        check_choice(self.readout, SEQUENCE_READOUTS, "readout", "readout")
+        check_choice(self.surrogate, sorted(SURROGATES), "surrogate", "surrogate")
         check_positive(self, "hidden", "num_layers")
         if self.embed < 0:
             raise ConfigError(f"embed must be >= 0, got {self.embed}", key="embed")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ConfigError(f"dropout must be in [0, 1), got {self.dropout}", key="dropout")
+        check_fraction(self, "dropout")
         if not 0.0 < self.test_fraction < 1.0:
             raise ConfigError("test_fraction must be in (0, 1)", key="test_fraction")
         if not 0.0 <= self.balance <= 1.0:
@@ -124,8 +118,6 @@ class SurnameNet(nn.Module):
         readout: str = "last",
     ) -> None:
         super().__init__()
-        from spikeagents.snn.surrogate import get_surrogate
-
         n_letters = len(ALPHABET)
         self.embed = nn.Embedding(n_letters + 1, embed, padding_idx=PAD_INDEX) if embed else None
         width = embed or n_letters
@@ -213,14 +205,13 @@ def _encode(pairs: Sequence[tuple[str, int]], max_len: int) -> tuple[list[list[i
     return [encode_name(name)[:max_len] for name, _ in pairs], [label for _, label in pairs]
 
 
-def names_data(cfg: ClassifyConfig, data_dir: Path | None, progress: bool) -> DataSplits:
+def names_data(cfg: RunConfig, data_dir: Path | None, progress: bool) -> DataSplits:
     """The stratified split of the surnames (``cfg.data``: ``surnames`` or ``synthetic``)."""
     p: NamesParams = cfg.model
     if cfg.data == "synthetic":
         names = synthetic_surnames(seed=1234)
     else:
-        root = Path(data_dir) if data_dir is not None else default_data_dir() / "surnames"
-        names = load_surnames(root, progress=progress)
+        names = load_surnames(dataset_root(data_dir, "surnames"), progress=progress)
     if sorted(names) != sorted(LANGUAGES):
         raise ValueError(
             f"expected one file per language ({', '.join(LANGUAGES)}), found {sorted(names)}"
@@ -241,7 +232,7 @@ def names_data(cfg: ClassifyConfig, data_dir: Path | None, progress: bool) -> Da
     )
 
 
-def build_model(cfg: ClassifyConfig) -> nn.Module:
+def build_model(cfg: RunConfig) -> nn.Module:
     p: NamesParams = cfg.model
     return SurnameNet(
         len(LANGUAGES),
@@ -257,66 +248,10 @@ def build_model(cfg: ClassifyConfig) -> nn.Module:
     )
 
 
-def _latest_run(runs_root: str | Path) -> Path:
-    parent = Path(runs_root) / "classify"
-    pattern = re.compile(r"^names_(\d+)$")
-    runs = sorted(
-        ((int(m.group(1)), p) for p in (parent.iterdir() if parent.is_dir() else ())
-         if (m := pattern.match(p.name)) and (p / "best_model.pt").is_file()),
-        reverse=True,
-    )  # fmt: skip
-    if not runs:
-        raise FileNotFoundError(
-            f"no trained names model in {parent}; train one with `spikeagents classify names` "
-            "or pass --run-dir"
-        )
-    return runs[0][1]
-
-
-def predict(
-    words: Sequence[str],
-    run_dir: str | Path | None = None,
-    runs_root: str | Path = "runs",
-    k: int = 3,
-    device: str = "cpu",
-) -> list[tuple[str, list[tuple[str, float]]]]:
-    """The ``k`` most likely languages of each word, from a trained ``names`` run.
-
-    :param run_dir: the run (default: the latest ``<runs_root>/classify/names_<n>`` that holds
-        a ``best_model.pt``).
-    :return: ``[(word, [(language, probability), ...]), ...]``, best first.
-    """
-    from spikeagents.classify.config import ClassifyConfig
-
-    run = Path(run_dir) if run_dir is not None else _latest_run(runs_root)
-    if not (run / "config.yaml").is_file():
-        raise FileNotFoundError(f"{run}: not a classification run (no config.yaml)")
-    cfg = ClassifyConfig.load(run / "config.yaml")
-    if cfg.task != "names":
-        raise ValueError(f"{run} is a {cfg.task!r} run, not 'names'")
-    model = build_model(cfg)
-    state = torch.load(run / "best_model.pt", map_location=device, weights_only=True)
-    model.load_state_dict(state["model"])
-    model.eval()
-    encoded = [encode_name(w)[: cfg.T] for w in words]
-    x = torch.nn.utils.rnn.pad_sequence(
-        [torch.tensor(e) for e in encoded], batch_first=True, padding_value=PAD_INDEX
-    )
-    with torch.no_grad():
-        probs = torch.softmax(model(x), dim=1)
-    top = probs.topk(min(k, probs.shape[1]), dim=1)
-    classes = sorted(LANGUAGES)
-    return [
-        (word, [(classes[int(i)], float(v)) for v, i in zip(vals, idx, strict=True)])
-        for word, vals, idx in zip(words, top.values, top.indices, strict=True)
-    ]
-
-
-def format_predictions(results: Sequence[tuple[str, Sequence[tuple[str, float]]]]) -> str:
-    """One line per word: ``Nguyen: Vietnamese 0.91, Chinese 0.05, Korean 0.02``."""
-    return "\n".join(
-        f"{word}: " + ", ".join(f"{lang} {prob:.2f}" for lang, prob in top) for word, top in results
-    )
+def encode_words(words: Sequence[str], max_len: int) -> Tensor:
+    """Words -> a padded batch of letter indices ``[B, L]`` (each cut to ``max_len`` letters)."""
+    encoded = [torch.tensor(encode_name(w)[:max_len]) for w in words]
+    return torch.nn.utils.rnn.pad_sequence(encoded, batch_first=True, padding_value=PAD_INDEX)
 
 
 TASK = Task(

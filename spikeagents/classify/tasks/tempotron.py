@@ -16,17 +16,13 @@ says in the recipe.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from torch import Tensor, nn
 
-from spikeagents.classify.mnist_fc import image_task_data
-from spikeagents.classify.tasks import Task
-from spikeagents.config import ConfigError
+from spikeagents.classify.data import image_task_data
+from spikeagents.classify.task import RunConfig, Task
+from spikeagents.schema import ConfigError
 from spikeagents.tempotron import Tempotron, encode_images, tempotron_loss
-
-if TYPE_CHECKING:
-    from spikeagents.classify.config import ClassifyConfig
 
 __all__ = ["TempotronParams", "TempotronNet", "margin_loss", "TASK"]
 
@@ -75,7 +71,7 @@ def margin_loss(margins: Tensor, labels: Tensor) -> Tensor:
     return tempotron_loss(margins, labels, v_threshold=0.0)
 
 
-def _build(cfg: ClassifyConfig) -> nn.Module:
+def _build(cfg: RunConfig) -> nn.Module:
     return TempotronNet(cfg.T, 784, cfg.model)
 
 

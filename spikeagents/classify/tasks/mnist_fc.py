@@ -18,30 +18,27 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 from torch import Tensor, nn
 
-from spikeagents.classify.data import DataSplits, image_data
-from spikeagents.classify.tasks import Task, check_neuron, spiking_neuron
-from spikeagents.config import ConfigError
+from spikeagents.classify.data import image_task_data
+from spikeagents.classify.task import RunConfig, Task, check_neuron, check_positive
 from spikeagents.snn.encoding import PoissonEncoder
 from spikeagents.snn.layer import SeqToANNContainer
+from spikeagents.snn.neuron import get_neuron
 
-if TYPE_CHECKING:
-    from spikeagents.classify.config import ClassifyConfig
-
-__all__ = ["MnistFCParams", "PoissonFCNet", "TASK", "image_task_data"]
+__all__ = ["PoissonFCParams", "MnistFCParams", "PoissonFCNet", "TASK"]
 
 
 @dataclass(frozen=True)
-class MnistFCParams:
-    """:param hidden: hidden LIF neurons. :param tau: membrane time constant.
-    :param neuron: ``lif``, ``if`` or ``plif``. :param surrogate: surrogate gradient name."""
+class PoissonFCParams:
+    """The neurons of a :class:`PoissonFCNet` (the ``mnist-single`` recipe's ``model:``).
 
-    hidden: int = 196
-    tau: float = 100.0
+    :param tau: membrane time constant. :param v_threshold: threshold. :param v_reset: hard
+        reset value (``null``: soft reset). :param neuron: ``lif``, ``if`` or ``plif``.
+    :param surrogate: surrogate gradient name."""
+
+    tau: float = 2.0
     v_threshold: float = 1.0
     v_reset: float | None = 0.0
     neuron: str = "lif"
@@ -49,14 +46,25 @@ class MnistFCParams:
 
     def __post_init__(self) -> None:
         check_neuron(self.neuron, self.surrogate)
-        if self.hidden < 1:
-            raise ConfigError(f"hidden must be >= 1, got {self.hidden}", key="hidden")
+
+
+@dataclass(frozen=True)
+class MnistFCParams(PoissonFCParams):
+    """:class:`PoissonFCParams` (``tau`` 100 by default) plus :param hidden: hidden neurons."""
+
+    tau: float = 100.0
+    hidden: int = 196
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_positive(self, "hidden")
 
 
 class PoissonFCNet(nn.Module):
     """Poisson encoder + fully connected spiking layers, run layer by layer.
 
     :param T: simulation steps. :param sizes: layer widths, e.g. ``(784, 196, 10)``.
+    :param params: the neurons (:class:`PoissonFCParams`). :param backend: kernel backend.
     Shapes: ``x [B, ...]`` in [0, 1] (flattened to ``sizes[0]``) -> firing rates
     ``[B, sizes[-1]]``.
     """
@@ -65,14 +73,11 @@ class PoissonFCNet(nn.Module):
         self,
         T: int,
         sizes: Sequence[int],
-        neuron: str = "lif",
-        tau: float = 100.0,
-        surrogate: str = "atan",
+        params: PoissonFCParams | None = None,
         backend: str = "auto",
-        v_threshold: float = 1.0,
-        v_reset: float | None = 0.0,
     ) -> None:
         super().__init__()
+        p = params if params is not None else PoissonFCParams()
         self.encoder = PoissonEncoder(T)
         layers: list[nn.Module] = []
         for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
@@ -80,11 +85,16 @@ class PoissonFCNet(nn.Module):
             layers.append(
                 SeqToANNContainer(nn.Flatten(), linear) if i == 0 else SeqToANNContainer(linear)
             )
-            layers.append(
-                spiking_neuron(
-                    neuron, tau, surrogate, backend, v_threshold=v_threshold, v_reset=v_reset
-                )
+            node = get_neuron(
+                p.neuron,
+                tau=p.tau,
+                v_threshold=p.v_threshold,
+                v_reset=p.v_reset,
+                surrogate=p.surrogate,
+                step_mode="m",
+                backend=backend,
             )
+            layers.append(node)
         self.layers = nn.Sequential(*layers)
 
     def forward(self, x: Tensor) -> Tensor:
@@ -92,23 +102,9 @@ class PoissonFCNet(nn.Module):
         return self.layers(self.encoder(x)).mean(0)
 
 
-def image_task_data(cfg: ClassifyConfig, data_dir: Path | None, progress: bool) -> DataSplits:
-    """The image data of ``cfg.data`` (``mnist``, ``fashion`` or ``digits``)."""
-    return image_data(cfg.data, cfg.batch_size, cfg.seed, data_dir, progress)
-
-
-def build_model(cfg: ClassifyConfig) -> nn.Module:
+def build_model(cfg: RunConfig) -> nn.Module:
     p: MnistFCParams = cfg.model
-    return PoissonFCNet(
-        cfg.T,
-        (784, p.hidden, 10),
-        p.neuron,
-        p.tau,
-        p.surrogate,
-        cfg.backend,
-        p.v_threshold,
-        p.v_reset,
-    )
+    return PoissonFCNet(cfg.T, (784, p.hidden, 10), p, cfg.backend)
 
 
 TASK = Task(

@@ -19,17 +19,12 @@ addition, dropout, BatchNorm1d)::
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from spikeagents.classify.mnist_fc import image_task_data
-from spikeagents.classify.tasks import Task, check_positive
-from spikeagents.config import ConfigError
-
-if TYPE_CHECKING:
-    from spikeagents.classify.config import ClassifyConfig
+from spikeagents.classify.data import image_task_data
+from spikeagents.classify.task import RunConfig, Task, check_fraction, check_positive
 
 __all__ = ["DocsANNParams", "ResidualCNNParams", "docs_ann", "ResidualCNN", "TASK_ANN", "TASK_CNN"]
 
@@ -75,8 +70,7 @@ class ResidualCNNParams:
 
     def __post_init__(self) -> None:
         check_positive(self, "channels", "hidden")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ConfigError(f"dropout must be in [0, 1), got {self.dropout}", key="dropout")
+        check_fraction(self, "dropout")
 
 
 class ResidualCNN(nn.Module):
@@ -111,12 +105,12 @@ class ResidualCNN(nn.Module):
         return self.head(self.pool(x))
 
 
-def _build_ann(cfg: ClassifyConfig) -> nn.Module:
+def _build_ann(cfg: RunConfig) -> nn.Module:
     p: DocsANNParams = cfg.model
     return docs_ann(p.channels, p.final_relu)
 
 
-def _build_cnn(cfg: ClassifyConfig) -> nn.Module:
+def _build_cnn(cfg: RunConfig) -> nn.Module:
     p: ResidualCNNParams = cfg.model
     return ResidualCNN(p.channels, p.hidden, p.dropout)
 

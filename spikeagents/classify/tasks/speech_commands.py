@@ -30,18 +30,14 @@ Shapes: ``wave [B, 16000]`` -> logits ``[B, C]``.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import torch
 from torch import Tensor, nn
-from torch.utils.data import DataLoader
 
-from spikeagents.classify.data import DataSplits, default_data_dir
-from spikeagents.classify.tasks import Task, check_neuron, check_positive, spiking_neuron
-from spikeagents.config import ConfigError, _choice
+from spikeagents.classify.data import DataSplits, dataset_root, loader_splits
+from spikeagents.classify.task import RunConfig, Task, check_neuron, check_positive
 from spikeagents.datasets.audio import LogMel
 from spikeagents.datasets.speech_commands import (
     CLASSES_12,
@@ -53,11 +49,10 @@ from spikeagents.datasets.speech_commands import (
     resolve_classes,
     word_folders,
 )
+from spikeagents.schema import ConfigError, check_choice
 from spikeagents.snn.layer import Dropout, SeqToANNContainer
+from spikeagents.snn.neuron import BaseNode, get_neuron
 from spikeagents.snn.rnn import SpikingGRU, SpikingLSTM
-
-if TYPE_CHECKING:
-    from spikeagents.classify.config import ClassifyConfig
 
 __all__ = ["SpeechParams", "SpeechSNN", "TASK"]
 
@@ -115,7 +110,7 @@ class SpeechParams:
                 f"need two or more distinct classes, got {list(classes)}", key="classes"
             )
         check_neuron(self.neuron, self.surrogate)
-        _choice(self.arch, ARCHS, "arch", "arch")
+        check_choice(self.arch, ARCHS, "arch", "arch")
         check_positive(self, "n_mels", "hidden", "num_layers", "kernel")
         if self.kernel % 2 == 0:
             raise ConfigError(f"kernel must be odd, got {self.kernel}", key="kernel")
@@ -179,8 +174,8 @@ class SpeechSNN(nn.Module):
         width = self.front.n_features
         self.norm = nn.BatchNorm1d(width)
 
-        def node() -> nn.Module:
-            return spiking_neuron(neuron, tau, surrogate, backend)
+        def node() -> BaseNode:
+            return get_neuron(neuron, tau=tau, surrogate=surrogate, step_mode="m", backend=backend)
 
         def dense(n_in: int) -> nn.Module:
             return SeqToANNContainer(nn.Linear(n_in, hidden, bias=False), nn.BatchNorm1d(hidden))
@@ -217,15 +212,16 @@ class SpeechSNN(nn.Module):
         return self.readout(self.drop(out)).mean(0)
 
 
-def speech_data(cfg: ClassifyConfig, data_dir: Path | None, progress: bool) -> DataSplits:
+def speech_data(cfg: RunConfig, data_dir: Path | None, progress: bool) -> DataSplits:
     """Train/test clips of Speech Commands (``data_dir``: a folder in its layout, or where to
     download it; default ``./data/speech-commands``)."""
     p: SpeechParams = cfg.model
     if data_dir is not None and (Path(data_dir) / "testing_list.txt").is_file():
         folder = Path(data_dir)
     else:
-        root = Path(data_dir) if data_dir is not None else default_data_dir() / "speech-commands"
-        folder = prepare_speech_commands(root, progress=progress)
+        folder = prepare_speech_commands(
+            dataset_root(data_dir, "speech-commands"), progress=progress
+        )
     classes = resolve_classes(p.classes, word_folders(folder))
     augment = Augment(p.shift_ms, p.noise_prob, p.noise_volume)
     shares = dict(unknown_share=p.unknown_share, silence_share=p.silence_share, seed=cfg.seed)
@@ -233,19 +229,10 @@ def speech_data(cfg: ClassifyConfig, data_dir: Path | None, progress: bool) -> D
     test = SpeechCommandsClips(folder, classes, "test", **shares)
     if len(train) == 0 or len(test) == 0:
         raise ValueError(f"{folder}: the train or test split holds no clips of {list(classes)}")
-    gen = torch.Generator().manual_seed(cfg.seed)
-    workers = min(cfg.num_workers, os.cpu_count() or 1)
-    loader = dict(batch_size=cfg.batch_size, num_workers=workers)
-    return DataSplits(
-        train=DataLoader(train, shuffle=True, generator=gen, **loader),
-        test=DataLoader(test, shuffle=False, **loader),
-        class_names=classes,
-        n_train=len(train),
-        n_test=len(test),
-    )
+    return loader_splits(cfg, train, test, classes)
 
 
-def build_model(cfg: ClassifyConfig) -> nn.Module:
+def build_model(cfg: RunConfig) -> nn.Module:
     p: SpeechParams = cfg.model
     return SpeechSNN(
         len(p.classes),

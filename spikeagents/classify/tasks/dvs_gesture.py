@@ -16,23 +16,22 @@ cached); ``frames.frame_size`` below 128 downscales the sensor for quick runs.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-import torch
 from torch import Tensor, nn
-from torch.utils.data import DataLoader
 
-from spikeagents.classify.data import DataSplits, default_data_dir
-from spikeagents.classify.tasks import Task, check_neuron, check_positive, spiking_neuron
-from spikeagents.config import ConfigError
+from spikeagents.classify.data import DataSplits, dataset_root, loader_splits
+from spikeagents.classify.task import (
+    RunConfig,
+    Task,
+    check_fraction,
+    check_neuron,
+    check_positive,
+)
 from spikeagents.datasets.dvs_gesture import GESTURE_CLASSES, DVSGestureFrames
 from spikeagents.snn.layer import Dropout, SeqToANNContainer, VotingLayer
-
-if TYPE_CHECKING:
-    from spikeagents.classify.config import ClassifyConfig
+from spikeagents.snn.neuron import BaseNode, get_neuron
 
 __all__ = ["GestureParams", "GestureNet", "TASK"]
 
@@ -57,36 +56,39 @@ class GestureParams:
     def __post_init__(self) -> None:
         check_neuron(self.neuron, self.surrogate)
         check_positive(self, "channels", "hidden", "voting_size")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ConfigError(f"dropout must be in [0, 1), got {self.dropout}", key="dropout")
+        check_fraction(self, "dropout")
 
 
 class GestureNet(nn.Module):
     """The PLIF gesture network. Shapes: ``frames [B, T, 2, S, S]`` -> rates ``[B, classes]``.
 
     :param frame_size: S, a multiple of 32 (five 2x2 poolings).
+    :param params: :class:`GestureParams`. :param classes: output classes.
+    :param backend: neuron kernel backend.
     """
 
     def __init__(
         self,
         frame_size: int = 128,
-        channels: int = 128,
-        hidden: int = 512,
+        params: GestureParams | None = None,
         classes: int = len(GESTURE_CLASSES),
-        neuron: str = "plif",
-        tau: float = 2.0,
-        surrogate: str = "atan",
-        detach_reset: bool = True,
-        dropout: float = 0.5,
-        voting_size: int = 10,
         backend: str = "auto",
     ) -> None:
         super().__init__()
         if frame_size % 2**N_BLOCKS:
             raise ValueError(f"frame_size must be a multiple of {2**N_BLOCKS}, got {frame_size}")
+        p = params if params is not None else GestureParams()
+        channels, hidden, dropout, voting_size = p.channels, p.hidden, p.dropout, p.voting_size
 
-        def node() -> nn.Module:
-            return spiking_neuron(neuron, tau, surrogate, backend, detach_reset)
+        def node() -> BaseNode:
+            return get_neuron(
+                p.neuron,
+                tau=p.tau,
+                surrogate=p.surrogate,
+                detach_reset=p.detach_reset,
+                step_mode="m",
+                backend=backend,
+            )
 
         blocks: list[nn.Module] = []
         for i in range(N_BLOCKS):
@@ -115,39 +117,17 @@ class GestureNet(nn.Module):
         return self.vote(self.fc(self.conv(x_seq)).mean(0))
 
 
-def gesture_data(cfg: ClassifyConfig, data_dir: Path | None, progress: bool) -> DataSplits:
+def gesture_data(cfg: RunConfig, data_dir: Path | None, progress: bool) -> DataSplits:
     """DVS128 Gesture frames (``cfg.T`` frames per sample) from ``data_dir``."""
-    root = Path(data_dir) if data_dir is not None else default_data_dir() / "dvs128-gesture"
+    root = dataset_root(data_dir, "dvs128-gesture")
     f = cfg.frames
     train = DVSGestureFrames(root, True, cfg.T, f.split_by, f.frame_size, progress)
     test = DVSGestureFrames(root, False, cfg.T, f.split_by, f.frame_size, progress)
-    gen = torch.Generator().manual_seed(cfg.seed)
-    workers = min(cfg.num_workers, os.cpu_count() or 1)  # never more workers than CPUs
-    loader = dict(batch_size=cfg.batch_size, num_workers=workers)
-    return DataSplits(
-        train=DataLoader(train, shuffle=True, generator=gen, **loader),
-        test=DataLoader(test, shuffle=False, **loader),
-        class_names=GESTURE_CLASSES,
-        n_train=len(train),
-        n_test=len(test),
-    )
+    return loader_splits(cfg, train, test, GESTURE_CLASSES)
 
 
-def build_model(cfg: ClassifyConfig) -> nn.Module:
-    p: GestureParams = cfg.model
-    return GestureNet(
-        cfg.frames.frame_size,
-        p.channels,
-        p.hidden,
-        len(GESTURE_CLASSES),
-        p.neuron,
-        p.tau,
-        p.surrogate,
-        p.detach_reset,
-        p.dropout,
-        p.voting_size,
-        cfg.backend,
-    )
+def build_model(cfg: RunConfig) -> nn.Module:
+    return GestureNet(cfg.frames.frame_size, cfg.model, len(GESTURE_CLASSES), cfg.backend)
 
 
 TASK = Task(

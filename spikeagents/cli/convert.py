@@ -1,4 +1,4 @@
-"""The ``spikeagents convert`` subcommand: argparse over ``convert.api.convert_run``.
+"""The ``spikeagents convert`` subcommand: argparse over :func:`spikeagents.api.convert_run`.
 
 ::
 
@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import shlex
-import sys
 from collections.abc import Sequence
 from typing import Any
+
+from spikeagents import api
+from spikeagents.cli.common import add_set_option, positive_int
 
 __all__ = ["add_parser", "run"]
 
@@ -39,10 +40,7 @@ _SUMMARY_KEYS = (
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Add ``convert`` to the ``spikeagents`` subcommands; returns its parser."""
-    from spikeagents.cli import add_set_option
-    from spikeagents.convert.model import ENCODERS, MAXPOOLS, READOUTS
-    from spikeagents.convert.normalize import NORMS
-
+    choices = api.CONVERT_CHOICES
     p = subparsers.add_parser(
         "convert",
         help="convert a trained ReLU network (a classify run) into an SNN and evaluate it",
@@ -54,12 +52,16 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     p.add_argument("checkpoint", metavar="CHECKPOINT", help="run folder or best_model.pt")
     p.add_argument("--task", help="task of a bare weights file (e.g. mnist-ann, mnist-cnn)")
-    p.add_argument("--T", type=int, help="time steps (default: the recipe's T)")
-    p.add_argument("--norm", choices=NORMS, default="robust", help="default: robust")
+    p.add_argument("--T", type=positive_int, help="time steps (default: the recipe's T)")
+    p.add_argument("--norm", choices=choices["norm"], default="robust", help="default: robust")
     p.add_argument("--percentile", type=float, default=99.9, help="for --norm robust")
-    p.add_argument("--encoder", choices=ENCODERS, default="constant", help="default: constant")
-    p.add_argument("--maxpool", choices=MAXPOOLS, default="gated", help="default: gated")
-    p.add_argument("--readout", choices=READOUTS, default="membrane", help="default: membrane")
+    p.add_argument(
+        "--encoder", choices=choices["encoder"], default="constant", help="default: constant"
+    )
+    p.add_argument("--maxpool", choices=choices["maxpool"], default="gated", help="default: gated")
+    p.add_argument(
+        "--readout", choices=choices["readout"], default="membrane", help="default: membrane"
+    )
     p.add_argument(
         "--v-init",
         type=float,
@@ -79,11 +81,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace, argv: Sequence[str] | None = None) -> int:
     """Run a parsed ``convert`` command; prints a JSON summary and returns 0."""
-    from spikeagents.convert.api import convert_run
-
-    words = list(sys.argv[1:] if argv is None else argv)
-    command = " ".join(shlex.quote(a) for a in ["spikeagents", *words])
-    summary = convert_run(
+    summary = api.convert_run(
         args.checkpoint,
         task=args.task,
         T=args.T,
@@ -101,7 +99,7 @@ def run(args: argparse.Namespace, argv: Sequence[str] | None = None) -> int:
         out_dir=args.out,
         runs_root=args.runs_root,
         progress=not args.no_progress,
-        command=command,
+        command=api.command_line(argv),
     )
     print(json.dumps({k: summary[k] for k in _SUMMARY_KEYS if k in summary}, indent=2))
     return 0

@@ -1,4 +1,4 @@
-"""The ``spikeagents classify`` subcommand: argparse over ``classify.api.classify``.
+"""The ``spikeagents classify`` subcommand: argparse over :func:`spikeagents.api.classify`.
 
 ::
 
@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import shlex
-import sys
 from collections.abc import Sequence
 from typing import Any
+
+from spikeagents import api
+from spikeagents.cli.common import add_set_option
 
 __all__ = ["add_parser", "run"]
 
@@ -37,16 +38,15 @@ _SUMMARY_KEYS = (
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Add ``classify`` to the ``spikeagents`` subcommands; returns its parser."""
-    from spikeagents.classify.tasks import TASKS
-    from spikeagents.cli import add_set_option
-
-    tasks = "; ".join(f"{name}: {t.summary}" for name, t in TASKS.items())
+    summaries = api.classify_tasks()
+    names = sorted(summaries)
+    tasks = "; ".join(f"{name}: {summary}" for name, summary in summaries.items())
     p = subparsers.add_parser(
         "classify",
         help="train or evaluate a spiking classifier (MNIST, Fashion-MNIST, DVS128 Gesture)",
         description=f"Train or evaluate a spiking classifier. Tasks: {tasks}.",
     )
-    p.add_argument("task", choices=sorted(TASKS), metavar="TASK", help=", ".join(sorted(TASKS)))
+    p.add_argument("task", choices=names, metavar="TASK", help=", ".join(names))
     p.add_argument("--config", help="recipe YAML (default: configs/classify/<task>.yaml)")
     add_set_option(p, "a recipe value, e.g. --set data=digits --set model.tau=2.0")
     p.add_argument("--data-dir", help="dataset folder (default: ./data)")
@@ -72,13 +72,9 @@ def run(args: argparse.Namespace, argv: Sequence[str] | None = None) -> int:
 
     :param argv: the command line (saved as ``command.txt``; default ``sys.argv[1:]``).
     """
-    from spikeagents.classify.api import classify
-
     if args.predict:
         return _predict(args)
-    words = list(sys.argv[1:] if argv is None else argv)
-    command = " ".join(shlex.quote(a) for a in ["spikeagents", *words])
-    metrics = classify(
+    metrics = api.classify(
         args.task,
         config=args.config,
         overrides=args.overrides,
@@ -90,7 +86,7 @@ def run(args: argparse.Namespace, argv: Sequence[str] | None = None) -> int:
         eval_dir=args.eval_dir,
         progress=not args.no_progress,
         resume=args.resume,
-        command=command,
+        command=api.command_line(argv),
     )
     summary = {k: metrics[k] for k in _SUMMARY_KEYS if k in metrics}
     print(json.dumps({**summary, **_class_accuracy(metrics)}, indent=2))
@@ -112,8 +108,7 @@ def _predict(args: argparse.Namespace) -> int:
     """``--predict``: the task module's ``predict`` (only ``names`` has one)."""
     if args.task != "names":
         raise ValueError(f"--predict works with the names task, not {args.task!r}")
-    from spikeagents.classify import names
-
-    results = names.predict(args.predict, args.run_dir, args.runs_root, device=args.device or "cpu")
-    print(names.format_predictions(results))
+    device = args.device or "cpu"
+    results = api.predict_names(args.predict, args.run_dir, args.runs_root, device=device)
+    print(api.format_predictions(results))
     return 0

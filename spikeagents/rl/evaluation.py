@@ -1,0 +1,70 @@
+"""Evaluating a loaded agent: mean return over episodes, and how much its spiking layers fire."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from stable_baselines3.common.base_class import BaseAlgorithm
+from stable_baselines3.common.evaluation import evaluate_policy
+
+from spikeagents.rl.agents import LoadedAgent
+from spikeagents.rl.networks import SpikingBody
+from spikeagents.snn.monitor import Monitor
+
+__all__ = ["evaluate_agent", "actor_body", "spikes_per_step"]
+
+
+def evaluate_agent(
+    agent: LoadedAgent, episodes: int | None = None, deterministic: bool = True, seed: int = 0
+) -> dict[str, Any]:
+    """Mean and std reward over ``episodes`` (default: the env config's eval_episodes), and the
+    spikes the actor emits per environment step (``None`` for an MLP baseline)."""
+    n = int(episodes or agent.config.env.eval_episodes)
+    env = agent.make_env(seed=seed)
+    rewards, lengths = evaluate_policy(
+        agent.model, env, n, deterministic=deterministic, return_episode_rewards=True
+    )
+    env.close()
+    spikes = None if agent.config.policy_type == "mlp" else spikes_per_step(agent, env_seed=seed)
+    return {
+        "algo": agent.config.algo,
+        "env": agent.config.env.id,
+        "episodes": n,
+        "deterministic": deterministic,
+        "mean_reward": float(np.mean(rewards)),
+        "std_reward": float(np.std(rewards)),
+        "mean_length": float(np.mean(lengths)),
+        "spikes_per_step": spikes,
+        "source": str(agent.source),
+    }
+
+
+def actor_body(model: BaseAlgorithm) -> SpikingBody:
+    """The spiking body that picks actions (the actor's, or the Q-network's)."""
+    policy = model.policy
+    extractor = getattr(policy, "pi_features_extractor", None)
+    if extractor is None:
+        extractor = policy.q_net.features_extractor  # DQN
+    body = getattr(extractor, "body", None)
+    if not isinstance(body, SpikingBody):
+        raise ValueError(
+            f"this agent's policy ({type(policy).__name__}) has no spiking network "
+            "(an MLP baseline run?): spikes cannot be shown or counted"
+        )
+    return body
+
+
+def spikes_per_step(agent: LoadedAgent, env_seed: int = 0, steps: int = 200) -> float:
+    """Average spikes emitted by the actor's spiking layers per environment step, over the
+    first ``steps`` steps of a deterministic run (each ``predict`` runs the actor once)."""
+    body = actor_body(agent.model)
+    env = agent.make_env(seed=env_seed)
+    obs = env.reset()
+    with Monitor(body, keep_records=False) as monitor:
+        for _ in range(steps):
+            action, _ = agent.model.predict(obs, deterministic=True)
+            obs, _, _, _ = env.step(action)
+        total = sum(float(monitor.spike_counts(name).sum()) for name in monitor.layers)
+    env.close()
+    return total / steps

@@ -1,0 +1,129 @@
+"""The spiking-network settings of an RL policy: one frozen dataclass, used everywhere.
+
+:class:`SpikingSettings` is the single list of what a spiking policy can be told: the bodies
+(:class:`~spikeagents.rl.networks.SpikingBody`), both SB3 policies (as ``policy_kwargs`` keys),
+the recipe schema (``policy:`` in ``configs/rl/*.yaml``, which adds the actor-critic options) and
+the resolved ``config.yaml`` of every run read it from here. A bad value is a
+:class:`~spikeagents.schema.ConfigError` (a ``ValueError``) naming the key and the valid choices.
+
+Example::
+
+    s = SpikingSettings(T=8, hidden_sizes=[128])          # lists become tuples
+    settings, rest = SpikingSettings.split({"T": 8, "net_arch": []})   # rest == {"net_arch": []}
+    PPO(SpikingActorCriticPolicy, "CartPole-v1", policy_kwargs=s.to_kwargs())
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+from spikeagents.schema import ConfigError, check_choice, to_plain
+from spikeagents.snn.dynamics import FAMILIES, READOUT_MODES
+from spikeagents.snn.kernels import BACKEND_CHOICES
+from spikeagents.snn.surrogate import SURROGATES
+
+__all__ = ["SpikingSettings", "SPIKING_KEYS", "OBSERVATION_ENCODERS"]
+
+#: how an observation enters the first layer: ``direct`` (as a constant input current, the
+#: :class:`~spikeagents.snn.encoding.ConstantEncoder`), ``poisson`` (Bernoulli spikes with
+#: probability ``sigmoid(obs)``), ``population`` (Gaussian receptive fields, PopSAN)
+OBSERVATION_ENCODERS = ("direct", "poisson", "population")
+
+
+@dataclass(frozen=True)
+class SpikingSettings:
+    """What a spiking policy network is made of.
+
+    :param T: simulation steps per environment step.
+    :param hidden_sizes: widths of the spiking layers.
+    :param neuron: ``if``, ``lif`` or ``plif`` (ParametricLIF).
+    :param tau: membrane time constant of ``lif`` (the initial one of ``plif``; unused by ``if``).
+    :param v_threshold: firing threshold.
+    :param v_reset: hard-reset potential, or ``None`` for the soft reset (subtract threshold).
+    :param detach_reset: detach the spike inside the reset.
+    :param surrogate: surrogate gradient by name (``atan``, ``sigmoid``, ...).
+    :param surrogate_alpha: the surrogate's ``alpha`` (``None``: its default).
+    :param encoder: ``direct``, ``poisson`` or ``population`` (:data:`OBSERVATION_ENCODERS`).
+    :param pop_size: receptive fields per observation dimension (``population``).
+    :param obs_low: lower end of the population encoder's range (scalar or per dimension).
+    :param obs_high: upper end of the population encoder's range.
+    :param init_gain: the spiking layers' initial weights and biases are PyTorch's default
+        scaled by this (larger: the body fires from the first update).
+    :param backend: neuron kernel backend (``auto``, ``torch``, ``cpu``, ``cupy``).
+    :param readout: ``last`` (the readout membrane potential at the last step) or ``mean``
+        (averaged over the T steps).
+    :param readout_tau: time constant of the non-spiking LIF readout, >= 1.
+    """
+
+    T: int = 16
+    hidden_sizes: tuple[int, ...] = (64,)
+    neuron: str = "if"
+    tau: float = 2.0
+    v_threshold: float = 1.0
+    v_reset: float | None = None
+    detach_reset: bool = True
+    surrogate: str = "atan"
+    surrogate_alpha: float | None = None
+    encoder: str = "direct"
+    pop_size: int = 10
+    obs_low: float | tuple[float, ...] = -1.0
+    obs_high: float | tuple[float, ...] = 1.0
+    init_gain: float = 2.0
+    backend: str = "auto"
+    readout: str = "mean"
+    readout_tau: float = 2.0
+
+    def __post_init__(self) -> None:
+        for name in ("hidden_sizes", "obs_low", "obs_high"):  # lists given in Python -> tuples
+            value = getattr(self, name)
+            if isinstance(value, list | tuple):
+                object.__setattr__(self, name, tuple(value))
+        object.__setattr__(self, "hidden_sizes", tuple(int(h) for h in self.hidden_sizes))
+        choices = {
+            "neuron": FAMILIES,
+            "surrogate": tuple(sorted(SURROGATES)),
+            "encoder": OBSERVATION_ENCODERS,
+            "readout": READOUT_MODES,
+            "backend": BACKEND_CHOICES,
+        }
+        for key, valid in choices.items():
+            check_choice(getattr(self, key), valid, key, key)
+        if int(self.T) < 1:
+            raise ConfigError(f"T must be >= 1, got {self.T}", key="T")
+        if not self.hidden_sizes or min(self.hidden_sizes) < 1:
+            raise ConfigError(
+                f"hidden_sizes must be a non-empty list of positive integers, "
+                f"got {list(self.hidden_sizes)}",
+                key="hidden_sizes",
+            )
+        if self.pop_size < 1:
+            raise ConfigError(f"pop_size must be >= 1, got {self.pop_size}", key="pop_size")
+        if self.readout_tau < 1.0:
+            raise ConfigError(
+                f"readout_tau must be >= 1, got {self.readout_tau}", key="readout_tau"
+            )
+
+    def to_kwargs(self) -> dict[str, Any]:
+        """The settings as plain data (lists, not tuples): ``policy_kwargs`` keys."""
+        return {key: to_plain(getattr(self, key)) for key in SPIKING_KEYS}
+
+    @classmethod
+    def split(cls, kwargs: dict[str, Any], **defaults: Any) -> tuple[SpikingSettings, dict]:
+        """Separate the spiking settings from other keyword arguments.
+
+        :param kwargs: e.g. a policy's ``**kwargs`` (not modified).
+        :param defaults: defaults that differ from the dataclass's (DQN's wider layers).
+        :return: ``(settings, the other keyword arguments)``.
+        """
+        ours = {k: v for k, v in kwargs.items() if k in SPIKING_KEYS}
+        rest = {k: v for k, v in kwargs.items() if k not in SPIKING_KEYS}
+        return cls(**{**defaults, **ours}), rest
+
+    def with_changes(self, **changes: Any) -> SpikingSettings:
+        """A copy with some settings changed (checked again)."""
+        return replace(self, **changes)
+
+
+#: every spiking setting, in order: the ``policy_kwargs`` keys the spiking policies take
+SPIKING_KEYS = tuple(f.name for f in fields(SpikingSettings))
