@@ -44,6 +44,7 @@ __all__ = [
     "coerce",
     "check_keys",
     "check_choice",
+    "check_at_least",
     "build",
     "located",
     "join_key",
@@ -268,6 +269,15 @@ def check_choice(value: Any, choices: Sequence[str], key: str, what: str) -> Non
             f"valid choices: {', '.join(choices)}",
             key=key,
         )
+
+
+def check_at_least(obj: Any, **minimums: float) -> None:
+    """A ConfigError (``key`` set) for the first field of ``obj`` below its minimum, e.g.
+    ``check_at_least(cfg, n_envs=1, eval_freq=0)``."""
+    for key, low in minimums.items():
+        value = getattr(obj, key)
+        if value < low:
+            raise ConfigError(f"{key} must be >= {low}, got {value}", key=key)
 
 
 def to_plain(value: Any) -> Any:

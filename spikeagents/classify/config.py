@@ -26,6 +26,7 @@ from spikeagents.paths import config_root
 from spikeagents.schema import (
     ConfigError,
     build,
+    check_at_least,
     check_choice,
     check_keys,
     deep_merge,
@@ -144,15 +145,7 @@ class ClassifyConfig:
     def __post_init__(self) -> None:
         check_choice(self.loss, LOSSES, "loss", "loss")
         check_choice(self.backend, BACKEND_CHOICES, "backend", "backend")
-        for key, low in (
-            ("T", 1),
-            ("epochs", 0),
-            ("batch_size", 1),
-            ("num_workers", 0),
-            ("threads", 0),
-        ):
-            if getattr(self, key) < low:
-                raise ConfigError(f"{key} must be >= {low}, got {getattr(self, key)}", key=key)
+        check_at_least(self, T=1, epochs=0, batch_size=1, num_workers=0, threads=0)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain YAML-able data; :meth:`from_dict` reads it back to an equal config."""

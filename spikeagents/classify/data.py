@@ -15,17 +15,17 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 from torch.utils.data import DataLoader, Dataset
 
-from spikeagents.classify.task import RunConfig
+from spikeagents.classify.task import RunConfig, Task
 from spikeagents.datasets.mnist import (
     DIGITS_CLASSES,
     FASHION_CLASSES,
@@ -37,10 +37,12 @@ from spikeagents.paths import default_data_dir
 
 __all__ = [
     "DataSplits",
+    "EpochBatches",
     "TensorBatches",
     "IMAGE_SOURCES",
     "image_data",
     "image_task_data",
+    "image_task",
     "dataset_root",
     "loader_splits",
 ]
@@ -60,25 +62,33 @@ class DataSplits:
     n_test: int
 
 
-class TensorBatches:
-    """Batches of in-memory tensors: ``x [N, ...]`` (uint8 scaled to [0, 1] per batch, or
-    float) and ``y [N]``; reshuffled every pass when ``shuffle`` (seeded by ``seed`` and the
-    epoch given to :meth:`set_epoch`, so a resumed run sees the same order)."""
+class EpochBatches:
+    """A re-iterable source of ``n`` samples in batches of ``batch_size`` whose order may change
+    with the epoch given to :meth:`set_epoch` (so a resumed run sees the same order)."""
 
-    def __init__(
-        self, x: Tensor, y: Tensor, batch_size: int, shuffle: bool = False, seed: int = 0
-    ) -> None:
-        if len(x) != len(y):
-            raise ValueError(f"x and y differ in length: {len(x)} vs {len(y)}")
-        self.x, self.y = x, y
-        self.batch_size, self.shuffle, self.seed = batch_size, shuffle, seed
+    def __init__(self, n: int, batch_size: int, shuffle: bool = False, seed: int = 0) -> None:
+        self.n, self.batch_size, self.shuffle, self.seed = n, batch_size, shuffle, seed
         self.epoch = 0
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
 
     def __len__(self) -> int:
-        return math.ceil(len(self.x) / self.batch_size)
+        return math.ceil(self.n / self.batch_size)
+
+
+class TensorBatches(EpochBatches):
+    """Batches of in-memory tensors: ``x [N, ...]`` (uint8 scaled to [0, 1] per batch, or
+    float) and ``y [N]``; reshuffled every pass when ``shuffle`` (seeded by ``seed`` and the
+    epoch)."""
+
+    def __init__(
+        self, x: Tensor, y: Tensor, batch_size: int, shuffle: bool = False, seed: int = 0
+    ) -> None:
+        if len(x) != len(y):
+            raise ValueError(f"x and y differ in length: {len(x)} vs {len(y)}")
+        super().__init__(len(x), batch_size, shuffle, seed)
+        self.x, self.y = x, y
 
     def __iter__(self) -> Iterator[tuple[Tensor, Tensor]]:
         n = len(self.x)
@@ -131,6 +141,20 @@ def image_task_data(cfg: RunConfig, data_dir: Path | None, progress: bool) -> Da
     """The image data of ``cfg.data`` (``mnist``, ``fashion`` or ``digits``): the ``make_data`` of
     every image task."""
     return image_data(cfg.data, cfg.batch_size, cfg.seed, data_dir, progress)
+
+
+def image_task(
+    name: str,
+    summary: str,
+    params: type,
+    build_model: Callable[[RunConfig], nn.Module],
+    first: str = "mnist",
+    loss: Callable[[Any, Any], Any] | None = None,
+) -> Task:
+    """A :class:`Task` on the image data (``mnist``, ``fashion``, ``digits``; ``first`` listed
+    first): the arguments are :class:`Task`'s."""
+    choices = (first, *(source for source in IMAGE_SOURCES if source != first))
+    return Task(name, summary, params, choices, image_task_data, build_model, loss=loss)
 
 
 def dataset_root(data_dir: str | Path | None, name: str) -> Path:

@@ -17,11 +17,19 @@ from typing import Any, Protocol
 
 from torch import nn
 
-from spikeagents.schema import ConfigError, check_choice
+from spikeagents.schema import ConfigError, check_at_least, check_choice
 from spikeagents.snn.dynamics import FAMILIES
+from spikeagents.snn.neuron import BaseNode, get_neuron
 from spikeagents.snn.surrogate import SURROGATES
 
-__all__ = ["RunConfig", "Task", "check_neuron", "check_positive", "check_fraction"]
+__all__ = [
+    "RunConfig",
+    "Task",
+    "check_neuron",
+    "check_positive",
+    "check_fraction",
+    "multistep_neuron",
+]
 
 
 class RunConfig(Protocol):
@@ -72,9 +80,7 @@ def check_neuron(neuron: str, surrogate: str) -> None:
 
 def check_positive(obj: Any, *keys: str) -> None:
     """Each of ``obj``'s fields ``keys`` is >= 1."""
-    for key in keys:
-        if getattr(obj, key) < 1:
-            raise ConfigError(f"{key} must be >= 1, got {getattr(obj, key)}", key=key)
+    check_at_least(obj, **dict.fromkeys(keys, 1))
 
 
 def check_fraction(obj: Any, key: str) -> None:
@@ -82,3 +88,19 @@ def check_fraction(obj: Any, key: str) -> None:
     value = getattr(obj, key)
     if not 0.0 <= value < 1.0:
         raise ConfigError(f"{key} must be in [0, 1), got {value}", key=key)
+
+
+def multistep_neuron(params: Any, backend: str) -> BaseNode:
+    """A multi-step (``[T, B, ...]``) neuron from a task's model parameters, through the one
+    factory :func:`spikeagents.snn.neuron.get_neuron`: their ``neuron``, ``tau`` and
+    ``surrogate``, and ``detach_reset``, ``v_threshold``, ``v_reset`` where they have them."""
+    optional = ("detach_reset", "v_threshold", "v_reset")
+    extra = {key: getattr(params, key) for key in optional if hasattr(params, key)}
+    return get_neuron(
+        params.neuron,
+        tau=params.tau,
+        surrogate=params.surrogate,
+        step_mode="m",
+        backend=backend,
+        **extra,
+    )

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from spikeagents import api
-from spikeagents.cli.common import add_set_option
+from spikeagents.cli.common import add_set_option, call
 
 __all__ = ["add_parser", "run"]
 
@@ -74,20 +74,7 @@ def run(args: argparse.Namespace, argv: Sequence[str] | None = None) -> int:
     """
     if args.predict:
         return _predict(args)
-    metrics = api.classify(
-        args.task,
-        config=args.config,
-        overrides=args.overrides,
-        data_dir=args.data_dir,
-        epochs=args.epochs,
-        device=args.device,
-        run_dir=args.run_dir,
-        runs_root=args.runs_root,
-        eval_dir=args.eval_dir,
-        progress=not args.no_progress,
-        resume=args.resume,
-        command=api.command_line(argv),
-    )
+    metrics = call(api.classify, args, argv)
     summary = {k: metrics[k] for k in _SUMMARY_KEYS if k in metrics}
     print(json.dumps({**summary, **_class_accuracy(metrics)}, indent=2))
     return 0

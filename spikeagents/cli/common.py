@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import inspect
+from collections.abc import Callable, Sequence
+from typing import Any
 
-__all__ = ["add_set_option", "add_agent_source", "positive_int"]
+from spikeagents import api
+
+__all__ = ["add_set_option", "add_agent_source", "positive_int", "call"]
 
 
 def positive_int(text: str) -> int:
@@ -54,3 +59,28 @@ def add_agent_source(p: argparse.ArgumentParser) -> None:
         action="store_false",
         help="sample actions from the policy",
     )
+
+
+def call(
+    func: Callable[..., Any],
+    args: argparse.Namespace,
+    argv: Sequence[str] | None,
+    **explicit: Any,
+) -> Any:
+    """Call the API function ``func`` with the parsed arguments named like its parameters.
+
+    ``--no-progress`` becomes ``progress``, the command line (``argv``; ``None``: this process's)
+    ``command``, where ``func`` takes them; an ``env`` argument is ``func``'s ``env_id``;
+    ``explicit`` arguments win over parsed ones.
+    """
+    params = inspect.signature(func).parameters
+    parsed = dict(vars(args))
+    if "env" in parsed:
+        parsed["env_id"] = parsed.pop("env")
+    values = {key: value for key, value in parsed.items() if key in params}
+    if "progress" in params and hasattr(args, "no_progress"):
+        values["progress"] = not args.no_progress
+    if "command" in params:
+        values["command"] = api.command_line(argv)
+    values.update(explicit)
+    return func(**values)

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from spikeagents import api
-from spikeagents.cli.common import add_set_option, positive_int
+from spikeagents.cli.common import add_set_option, call, positive_int
 
 __all__ = ["add_parser", "run"]
 
@@ -73,7 +73,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--data-dir", help="dataset folder (default: ./data)")
     p.add_argument("--device", help="cpu, cuda, cuda:N or auto (default: from the recipe)")
     p.add_argument("--chunk", type=int, default=16, help="steps simulated per call (memory)")
-    p.add_argument("--out", help="result folder (default: runs/convert/<task>_<n>)")
+    p.add_argument("--out", dest="out_dir", help="result folder (default: runs/convert/<task>_<n>)")
     p.add_argument("--runs-root", default="runs", help="root of the result folders (runs)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     return p
@@ -81,25 +81,6 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace, argv: Sequence[str] | None = None) -> int:
     """Run a parsed ``convert`` command; prints a JSON summary and returns 0."""
-    summary = api.convert_run(
-        args.checkpoint,
-        task=args.task,
-        T=args.T,
-        norm=args.norm,
-        percentile=args.percentile,
-        encoder=args.encoder,
-        maxpool=args.maxpool,
-        readout=args.readout,
-        v_init=args.v_init,
-        calibration=args.calibration,
-        overrides=args.overrides,
-        data_dir=args.data_dir,
-        device=args.device,
-        chunk=args.chunk,
-        out_dir=args.out,
-        runs_root=args.runs_root,
-        progress=not args.no_progress,
-        command=api.command_line(argv),
-    )
+    summary = call(api.convert_run, args, argv)
     print(json.dumps({k: summary[k] for k in _SUMMARY_KEYS if k in summary}, indent=2))
     return 0

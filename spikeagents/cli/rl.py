@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from spikeagents import api
-from spikeagents.cli.common import add_agent_source, add_set_option, positive_int
+from spikeagents.cli.common import add_agent_source, add_set_option, call, positive_int
 
 __all__ = ["add_parsers", "COMMANDS", "run"]
 
@@ -81,21 +81,8 @@ def add_parsers(sub: Any) -> None:
 
 
 def _train(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    summary = api.train(
-        args.algo,
-        args.env,
-        config=args.config,
-        overrides=[*args.overrides, *(["policy_type=mlp"] if args.mlp else [])],
-        seed=args.seed,
-        timesteps=args.timesteps,
-        n_envs=args.n_envs,
-        device=args.device,
-        run_dir=args.run_dir,
-        resume=args.resume,
-        runs_root=args.runs_root,
-        progress=not args.no_progress,
-        command=api.command_line(argv),
-    )
+    mlp = ["policy_type=mlp"] if args.mlp else []
+    summary = call(api.train, args, argv, overrides=[*args.overrides, *mlp])
     print(json.dumps(summary, indent=2))
     print(
         f"saved to {summary['run_dir']}  (watch it: spikeagents record {args.algo} "
@@ -105,36 +92,15 @@ def _train(args: argparse.Namespace, argv: Sequence[str]) -> int:
     return 0
 
 
-def _agent_command(args: argparse.Namespace) -> int:
-    # the arguments every agent subcommand shares (add_agent_source)
-    agent = dict(
-        run_dir=args.run_dir,
-        zoo=args.zoo,
-        episodes=args.episodes,
-        deterministic=args.deterministic,
-        seed=args.seed,
-        runs_root=args.runs_root,
-    )
-    if args.command == "evaluate":
-        print(json.dumps(api.evaluate(args.algo, args.env, **agent), indent=2))
-    elif args.command == "enjoy":
-        print(json.dumps({"returns": api.enjoy(args.algo, args.env, **agent)}))
-    else:
-        res = api.record(
-            args.algo,
-            args.env,
-            args.out,
-            spikes=args.spikes,
-            max_frames=args.max_frames,
-            fps=args.fps,
-            **agent,
-        )
-        print(json.dumps(res, indent=2))
-    return 0
-
-
-def _zoo(args: argparse.Namespace) -> int:
-    if args.zoo_command == "list":
+def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """Run a parsed RL subcommand; returns the exit code."""
+    if args.command == "train":
+        return _train(args, argv)
+    if args.command == "enjoy":
+        print(json.dumps({"returns": call(api.enjoy, args, argv)}))
+    elif args.command == "benchmark":
+        print(call(api.benchmark, args, argv), end="")
+    elif args.command == "zoo" and args.zoo_command == "list":
         rows = api.zoo_list(args.zoo_dir)
         if not rows:
             print("the zoo is empty")
@@ -143,21 +109,7 @@ def _zoo(args: argparse.Namespace) -> int:
                 f"{row['algo']:<4} {row['env']:<18} mean {row['mean_reward']:>8.1f} "
                 f"± {row['std_reward']:<6.1f} {row['timesteps']:>8} steps  {row['path']}"
             )
-        return 0
-    added = api.zoo_add(
-        args.run_dir, args.zoo_dir, args.episodes, best=args.best, target=args.target
-    )
-    print(json.dumps(added, indent=2))
+    else:  # evaluate, record, zoo add: a JSON result
+        func = {"evaluate": api.evaluate, "record": api.record, "zoo": api.zoo_add}[args.command]
+        print(json.dumps(call(func, args, argv), indent=2))
     return 0
-
-
-def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    """Run a parsed RL subcommand; returns the exit code."""
-    if args.command == "train":
-        return _train(args, argv)
-    if args.command in ("evaluate", "enjoy", "record"):
-        return _agent_command(args)
-    if args.command == "benchmark":
-        print(api.benchmark(args.zoo_dir, args.episodes), end="")
-        return 0
-    return _zoo(args)

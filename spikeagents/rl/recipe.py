@@ -32,6 +32,7 @@ from spikeagents.rl.settings import SpikingSettings
 from spikeagents.schema import (
     ConfigError,
     build,
+    check_at_least,
     check_choice,
     check_keys,
     coerce,
@@ -126,14 +127,7 @@ class TrainConfig:
         params = ALGOS[self.algo].params_class
         if not isinstance(self.hyperparams, params):
             raise ConfigError(f"{self.algo} needs {params.__name__}", key="hyperparams")
-        for key, low in (
-            ("n_timesteps", 0),
-            ("n_envs", 1),
-            ("eval_freq", 0),
-            ("checkpoint_freq", 0),
-        ):
-            if getattr(self, key) < low:
-                raise ConfigError(f"{key} must be >= {low}, got {getattr(self, key)}", key=key)
+        check_at_least(self, n_timesteps=0, n_envs=1, eval_freq=0, checkpoint_freq=0)
 
     def sb3_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for ``PPO/A2C/DQN(policy_class, env, **kwargs)``.

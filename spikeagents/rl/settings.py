@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-from spikeagents.schema import ConfigError, check_choice, to_plain
+from spikeagents.schema import ConfigError, check_at_least, check_choice, to_plain
 from spikeagents.snn.dynamics import FAMILIES, READOUT_MODES
 from spikeagents.snn.kernels import BACKEND_CHOICES
 from spikeagents.snn.surrogate import SURROGATES
@@ -97,12 +97,7 @@ class SpikingSettings:
                 f"got {list(self.hidden_sizes)}",
                 key="hidden_sizes",
             )
-        if self.pop_size < 1:
-            raise ConfigError(f"pop_size must be >= 1, got {self.pop_size}", key="pop_size")
-        if self.readout_tau < 1.0:
-            raise ConfigError(
-                f"readout_tau must be >= 1, got {self.readout_tau}", key="readout_tau"
-            )
+        check_at_least(self, pop_size=1, readout_tau=1)
 
     def to_kwargs(self) -> dict[str, Any]:
         """The settings as plain data (lists, not tuples): ``policy_kwargs`` keys."""

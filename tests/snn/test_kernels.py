@@ -406,7 +406,7 @@ def test_registry_picks_cpu_and_explains_missing_cupy() -> None:
         get_kernel("lif", "cupy", "cpu")
     from spikeagents.snn.kernels import cupy_backend
 
-    why = cupy_backend._check(torch.device("cuda"))
+    why = cupy_backend.unavailable_reason(torch.device("cuda"))
     if why is not None:  # no CuPy or no GPU here: the message says what to install
         assert "cupy-cuda12x" in why
 

@@ -78,9 +78,9 @@ def test_without_compiler_falls_back_with_one_warning(
     _build.load_library.cache_clear()
     try:
         with pytest.warns(RuntimeWarning, match="torch reference") as record:
-            why = cpu._check(torch.device("cpu"))
+            why = cpu.unavailable_reason(torch.device("cpu"))
             assert why is not None and "gcc" in why
-            assert cpu._check(torch.device("cpu")) is not None
+            assert cpu.unavailable_reason(torch.device("cpu")) is not None
             x = torch.rand(5, 7) * 2
             got = cpu.multistep_cpu(x, torch.zeros(7), NeuronSpec("lif"), ATan(), 0.5)
         messages = {str(w.message) for w in record}
@@ -93,4 +93,4 @@ def test_without_compiler_falls_back_with_one_warning(
 
 
 def test_cpu_check_rejects_other_devices() -> None:
-    assert "CPU tensors only" in (cpu._check(torch.device("meta")) or "")
+    assert "CPU tensors only" in (cpu.unavailable_reason(torch.device("meta")) or "")

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from spikeagents.classify.data import image_task_data
-from spikeagents.classify.task import RunConfig, Task, check_fraction, check_positive
+from spikeagents.classify.data import image_task
+from spikeagents.classify.task import RunConfig, check_fraction, check_positive
 
 __all__ = ["DocsANNParams", "ResidualCNNParams", "docs_ann", "ResidualCNN", "TASK_ANN", "TASK_CNN"]
 
@@ -115,20 +115,7 @@ def _build_cnn(cfg: RunConfig) -> nn.Module:
     return ResidualCNN(p.channels, p.hidden, p.dropout)
 
 
-TASK_ANN = Task(
-    name="mnist-ann",
-    summary="the docs' ReLU CNN, trained as an ANN for `spikeagents convert` (docs: 98.8%)",
-    params=DocsANNParams,
-    data_choices=("mnist", "fashion", "digits"),
-    make_data=image_task_data,
-    build_model=_build_ann,
-)
-
-TASK_CNN = Task(
-    name="mnist-cnn",
-    summary="ReLU CNN with max pooling and a residual block, for `spikeagents convert`",
-    params=ResidualCNNParams,
-    data_choices=("mnist", "fashion", "digits"),
-    make_data=image_task_data,
-    build_model=_build_cnn,
-)
+_ANN = "the docs' ReLU CNN, trained as an ANN for `spikeagents convert` (docs: 98.8%)"
+TASK_ANN = image_task("mnist-ann", _ANN, DocsANNParams, _build_ann)
+_CNN = "ReLU CNN with max pooling and a residual block, for `spikeagents convert`"
+TASK_CNN = image_task("mnist-cnn", _CNN, ResidualCNNParams, _build_cnn)

@@ -28,10 +28,11 @@ from spikeagents.classify.task import (
     check_fraction,
     check_neuron,
     check_positive,
+    multistep_neuron,
 )
 from spikeagents.datasets.dvs_gesture import GESTURE_CLASSES, DVSGestureFrames
 from spikeagents.snn.layer import Dropout, SeqToANNContainer, VotingLayer
-from spikeagents.snn.neuron import BaseNode, get_neuron
+from spikeagents.snn.neuron import BaseNode
 
 __all__ = ["GestureParams", "GestureNet", "TASK"]
 
@@ -81,14 +82,7 @@ class GestureNet(nn.Module):
         channels, hidden, dropout, voting_size = p.channels, p.hidden, p.dropout, p.voting_size
 
         def node() -> BaseNode:
-            return get_neuron(
-                p.neuron,
-                tau=p.tau,
-                surrogate=p.surrogate,
-                detach_reset=p.detach_reset,
-                step_mode="m",
-                backend=backend,
-            )
+            return multistep_neuron(p, backend)
 
         blocks: list[nn.Module] = []
         for i in range(N_BLOCKS):

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 
 from torch import Tensor, nn
 
-from spikeagents.classify.data import image_task_data
-from spikeagents.classify.task import RunConfig, Task, check_neuron, check_positive
+from spikeagents.classify.data import image_task
+from spikeagents.classify.task import RunConfig, check_neuron, check_positive, multistep_neuron
 from spikeagents.snn.layer import SeqToANNContainer
-from spikeagents.snn.neuron import BaseNode, get_neuron
+from spikeagents.snn.neuron import BaseNode
 
 __all__ = ["FashionConvParams", "ConvFashionNet", "TASK"]
 
@@ -60,14 +60,7 @@ class ConvFashionNet(nn.Module):
         p = params if params is not None else FashionConvParams()
 
         def node() -> BaseNode:
-            return get_neuron(
-                p.neuron,
-                tau=p.tau,
-                surrogate=p.surrogate,
-                detach_reset=p.detach_reset,
-                step_mode="m",
-                backend=backend,
-            )
+            return multistep_neuron(p, backend)
 
         c, hidden = p.channels, p.hidden
         self.static_conv = nn.Sequential(
@@ -98,11 +91,5 @@ def build_model(cfg: RunConfig) -> nn.Module:
     return ConvFashionNet(cfg.T, cfg.model, cfg.backend)
 
 
-TASK = Task(
-    name="fashion-conv",
-    summary="convolutional SNN on Fashion-MNIST, layer by layer (docs: 93.3%-93.46%)",
-    params=FashionConvParams,
-    data_choices=("fashion", "mnist", "digits"),
-    make_data=image_task_data,
-    build_model=build_model,
-)
+SUMMARY = "convolutional SNN on Fashion-MNIST, layer by layer (docs: 93.3%-93.46%)"
+TASK = image_task("fashion-conv", SUMMARY, FashionConvParams, build_model, first="fashion")

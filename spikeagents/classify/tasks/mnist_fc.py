@@ -21,11 +21,10 @@ from dataclasses import dataclass
 
 from torch import Tensor, nn
 
-from spikeagents.classify.data import image_task_data
-from spikeagents.classify.task import RunConfig, Task, check_neuron, check_positive
+from spikeagents.classify.data import image_task
+from spikeagents.classify.task import RunConfig, check_neuron, check_positive, multistep_neuron
 from spikeagents.snn.encoding import PoissonEncoder
 from spikeagents.snn.layer import SeqToANNContainer
-from spikeagents.snn.neuron import get_neuron
 
 __all__ = ["PoissonFCParams", "MnistFCParams", "PoissonFCNet", "TASK"]
 
@@ -85,16 +84,7 @@ class PoissonFCNet(nn.Module):
             layers.append(
                 SeqToANNContainer(nn.Flatten(), linear) if i == 0 else SeqToANNContainer(linear)
             )
-            node = get_neuron(
-                p.neuron,
-                tau=p.tau,
-                v_threshold=p.v_threshold,
-                v_reset=p.v_reset,
-                surrogate=p.surrogate,
-                step_mode="m",
-                backend=backend,
-            )
-            layers.append(node)
+            layers.append(multistep_neuron(p, backend))
         self.layers = nn.Sequential(*layers)
 
     def forward(self, x: Tensor) -> Tensor:
@@ -107,11 +97,5 @@ def build_model(cfg: RunConfig) -> nn.Module:
     return PoissonFCNet(cfg.T, (784, p.hidden, 10), p, cfg.backend)
 
 
-TASK = Task(
-    name="mnist-fc",
-    summary="two-layer LIF network on Poisson-encoded MNIST (docs: ~92%)",
-    params=MnistFCParams,
-    data_choices=("mnist", "fashion", "digits"),
-    make_data=image_task_data,
-    build_model=build_model,
-)
+SUMMARY = "two-layer LIF network on Poisson-encoded MNIST (docs: ~92%)"
+TASK = image_task("mnist-fc", SUMMARY, MnistFCParams, build_model)

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from torch import nn
 
-from spikeagents.classify.data import image_task_data
-from spikeagents.classify.task import RunConfig, Task
+from spikeagents.classify.data import image_task
+from spikeagents.classify.task import RunConfig
 from spikeagents.classify.tasks.mnist_fc import PoissonFCNet, PoissonFCParams
 
 __all__ = ["TASK"]
@@ -24,11 +24,5 @@ def build_model(cfg: RunConfig) -> nn.Module:
     return PoissonFCNet(cfg.T, (784, 10), cfg.model, cfg.backend)
 
 
-TASK = Task(
-    name="mnist-single",
-    summary="single-layer LIF network on Poisson-encoded MNIST (docs: 92.5%)",
-    params=PoissonFCParams,
-    data_choices=("mnist", "fashion", "digits"),
-    make_data=image_task_data,
-    build_model=build_model,
-)
+SUMMARY = "single-layer LIF network on Poisson-encoded MNIST (docs: 92.5%)"
+TASK = image_task("mnist-single", SUMMARY, PoissonFCParams, build_model)

@@ -27,7 +27,6 @@ set of the same languages and sizes, :func:`spikeagents.datasets.names.synthetic
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +35,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from spikeagents.classify.data import DataSplits, dataset_root
+from spikeagents.classify.data import DataSplits, EpochBatches, dataset_root
 from spikeagents.classify.task import RunConfig, Task, check_fraction, check_positive
 from spikeagents.datasets.names import (
     ALPHABET,
@@ -156,7 +155,7 @@ class SurnameNet(nn.Module):
         return self.fc(self.drop(self.features(x)))
 
 
-class NameBatches:
+class NameBatches(EpochBatches):
     """Batches ``(x [B, L_b] int64, y [B])`` of encoded names, each padded to its longest name.
 
     :param weights: draw ``len(names)`` training names per pass with these (unnormalised)
@@ -172,17 +171,10 @@ class NameBatches:
         seed: int = 0,
         weights: np.ndarray | None = None,
     ) -> None:
+        super().__init__(len(names), batch_size, shuffle, seed)
         self.names = [torch.tensor(n, dtype=torch.long) for n in names]
         self.labels = torch.tensor(list(labels), dtype=torch.long)
-        self.batch_size, self.shuffle, self.seed = batch_size, shuffle, seed
         self.weights = None if weights is None else np.asarray(weights, dtype=np.float64)
-        self.epoch = 0
-
-    def set_epoch(self, epoch: int) -> None:
-        self.epoch = epoch
-
-    def __len__(self) -> int:
-        return math.ceil(len(self.names) / self.batch_size)
 
     def __iter__(self) -> Iterator[tuple[Tensor, Tensor]]:
         n = len(self.names)

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 from torch import Tensor, nn
 
-from spikeagents.classify.data import image_task_data
-from spikeagents.classify.task import RunConfig, Task
+from spikeagents.classify.data import image_task
+from spikeagents.classify.task import RunConfig
 from spikeagents.schema import ConfigError
 from spikeagents.tempotron import Tempotron, encode_images, tempotron_loss
 
@@ -75,12 +75,5 @@ def _build(cfg: RunConfig) -> nn.Module:
     return TempotronNet(cfg.T, 784, cfg.model)
 
 
-TASK = Task(
-    name="mnist-tempotron",
-    summary="one layer of Tempotrons on Gaussian-tuning spike times (docs: 67.1%)",
-    params=TempotronParams,
-    data_choices=("mnist", "fashion", "digits"),
-    make_data=image_task_data,
-    build_model=_build,
-    loss=margin_loss,
-)
+SUMMARY = "one layer of Tempotrons on Gaussian-tuning spike times (docs: 67.1%)"
+TASK = image_task("mnist-tempotron", SUMMARY, TempotronParams, _build, loss=margin_loss)

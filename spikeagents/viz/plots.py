@@ -1,21 +1,5 @@
-"""Headless plots of spiking activity, learning curves and confusion matrices.
-
-Every ``plot_*`` function builds a :class:`matplotlib.figure.Figure` through the object API (no
-pyplot state, so nothing needs a display), returns it, and writes it to ``save_to`` when given
-(format chosen by the suffix: ``.png``, ``.pdf``, ``.svg``, ...; parent folders are created).
-Inputs may be numpy arrays, torch tensors (any device) or nested lists.
-
-:func:`render_raster_panel` is the exception: it draws straight into a ``uint8`` RGB array with
-numpy, fast enough to run once per frame of an environment video.
-
-Example::
-
-    import torch
-    from spikeagents import viz
-
-    spikes = (torch.rand(50, 32) < 0.1).float()  # [T, N]
-    fig = viz.plot_1d_spikes(spikes, "Hidden layer", "time step", "neuron", save_to="raster.png")
-"""
+"""Matplotlib figures of spiking activity, learning curves and confusion matrices (headless:
+the object API, no pyplot state). See :mod:`spikeagents.viz`."""
 
 from __future__ import annotations
 
@@ -29,16 +13,7 @@ from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-__all__ = [
-    "plot_2d_heatmap",
-    "plot_2d_bar_in_3d",
-    "plot_1d_spikes",
-    "plot_2d_spiking_feature_map",
-    "plot_one_neuron_v_s",
-    "plot_learning_curve",
-    "plot_confusion_matrix",
-    "render_raster_panel",
-]
+from spikeagents.viz.arrays import to_numpy
 
 PathLike = str | Path
 
@@ -46,20 +21,6 @@ PathLike = str | Path
 # --------------------------------------------------------------------------------------------
 # helpers
 # --------------------------------------------------------------------------------------------
-
-
-def _to_numpy(x: Any, name: str, ndim: int, shape_doc: str, func: str) -> np.ndarray:
-    """Convert ``x`` (tensor, array or list) to a float numpy array and check its rank."""
-    if hasattr(x, "detach"):  # torch.Tensor, without importing torch here
-        x = x.detach().cpu().numpy()
-    arr = np.asarray(x)
-    if arr.dtype == object:
-        raise ValueError(f"{func}: {name} must be numeric, got an object array")
-    if arr.ndim != ndim or arr.size == 0:
-        raise ValueError(
-            f"{func}: expected {name} of shape {shape_doc}, got shape {tuple(arr.shape)}"
-        )
-    return arr.astype(np.float64, copy=False)
 
 
 def _check_binary(arr: np.ndarray, name: str, func: str) -> None:
@@ -111,7 +72,7 @@ def plot_2d_heatmap(
     :param plot_colorbar: add a colorbar labelled ``colorbar_y_label``.
     :return: the figure (two axes with a colorbar, else one).
     """
-    arr = _to_numpy(array, "array", 2, "[T, N]", "plot_2d_heatmap")
+    arr = to_numpy(array, "array", 2, "[T, N]", "plot_2d_heatmap")
     t_steps, n = arr.shape
     x_last = float(t_steps - 1) if x_max is None else float(x_max)
     half = 0.5 * (x_last / (t_steps - 1) if t_steps > 1 else 1.0)
@@ -155,7 +116,7 @@ def plot_2d_bar_in_3d(
 
     :return: the figure (one 3-D axes).
     """
-    arr = _to_numpy(array, "array", 2, "[T, N]", "plot_2d_bar_in_3d")
+    arr = to_numpy(array, "array", 2, "[T, N]", "plot_2d_bar_in_3d")
     t_steps, n = arr.shape
     fig = Figure(figsize=(6.4, 4.8), dpi=dpi, layout="constrained")
     ax = fig.add_subplot(projection="3d")
@@ -194,7 +155,7 @@ def plot_1d_spikes(
 
     :return: the figure (two axes with the firing-rate column, else one).
     """
-    arr = _to_numpy(spikes, "spikes", 2, "[T, N]", "plot_1d_spikes")
+    arr = to_numpy(spikes, "spikes", 2, "[T, N]", "plot_1d_spikes")
     _check_binary(arr, "spikes", "plot_1d_spikes")
     t_steps, n = arr.shape
 
@@ -243,7 +204,7 @@ def plot_2d_spiking_feature_map(
     :return: the figure (one axes holding a single image).
     """
     func = "plot_2d_spiking_feature_map"
-    arr = _to_numpy(spikes, "spikes", 3, "[C, W, H]", func)
+    arr = to_numpy(spikes, "spikes", 3, "[C, W, H]", func)
     _check_binary(arr, "spikes", func)
     c, w, h = arr.shape
     if nrows < 1 or ncols < 1 or space < 0:
@@ -283,8 +244,8 @@ def plot_one_neuron_v_s(
     :return: the figure (two axes sharing the time axis).
     """
     func = "plot_one_neuron_v_s"
-    v_arr = _to_numpy(v, "v", 1, "[T]", func)
-    s_arr = _to_numpy(s, "s", 1, "[T]", func)
+    v_arr = to_numpy(v, "v", 1, "[T]", func)
+    s_arr = to_numpy(s, "s", 1, "[T]", func)
     if v_arr.shape != s_arr.shape:
         raise ValueError(
             f"{func}: expected v and s of the same shape [T], got {v_arr.shape} and {s_arr.shape}"
@@ -333,15 +294,15 @@ def plot_learning_curve(
     :return: the figure (one axes).
     """
     func = "plot_learning_curve"
-    x = _to_numpy(steps, "steps", 1, "[K]", func)
-    y = _to_numpy(values, "values", 1, "[K]", func)
+    x = to_numpy(steps, "steps", 1, "[K]", func)
+    y = to_numpy(values, "values", 1, "[K]", func)
     if x.shape != y.shape:
         raise ValueError(f"{func}: expected values of shape {x.shape} like steps, got {y.shape}")
     fig = Figure(figsize=(6.4, 4.0), dpi=dpi, layout="constrained")
     ax = fig.add_subplot()
     (line,) = ax.plot(x, y, color="tab:blue")
     if std is not None:
-        sd = _to_numpy(std, "std", 1, "[K]", func)
+        sd = to_numpy(std, "std", 1, "[K]", func)
         if sd.shape != y.shape:
             raise ValueError(f"{func}: expected std of shape {y.shape} like values, got {sd.shape}")
         ax.fill_between(x, y - sd, y + sd, color=line.get_color(), alpha=0.25, linewidth=0)
@@ -374,7 +335,7 @@ def plot_confusion_matrix(
     :return: the figure (the matrix axes and its colorbar).
     """
     func = "plot_confusion_matrix"
-    mat = _to_numpy(matrix, "matrix", 2, "[C, C]", func)
+    mat = to_numpy(matrix, "matrix", 2, "[C, C]", func)
     c = mat.shape[0]
     if mat.shape[1] != c:
         raise ValueError(f"{func}: expected matrix of shape [C, C], got shape {mat.shape}")
@@ -404,90 +365,3 @@ def plot_confusion_matrix(
 
 # --------------------------------------------------------------------------------------------
 # per-frame panel (numpy only)
-# --------------------------------------------------------------------------------------------
-
-_BACKGROUND = np.array([24, 26, 38], dtype=np.uint8)
-_SPIKE = np.array([255, 212, 59], dtype=np.uint8)
-_SEPARATOR = np.array([90, 94, 110], dtype=np.uint8)
-_BAR = np.array([77, 171, 247], dtype=np.uint8)
-_BAR_MAX = np.array([255, 107, 107], dtype=np.uint8)
-
-
-def _resample_max(a: np.ndarray, axis: int, out_len: int) -> np.ndarray:
-    """Resize ``a`` along ``axis`` to ``out_len``: max-pool when shrinking, repeat when growing."""
-    in_len = a.shape[axis]
-    starts = (np.arange(out_len) * in_len) // out_len
-    if in_len >= out_len:
-        return np.maximum.reduceat(a, starts, axis=axis)
-    return np.take(a, starts, axis=axis)
-
-
-def _cell_gaps(n_cells: int, n_px: int) -> np.ndarray:
-    """Boolean mask [n_px]: True on the last pixel of each cell when cells are >= 3 px wide."""
-    if n_px < 3 * n_cells:
-        return np.zeros(n_px, dtype=bool)
-    idx = (np.arange(n_px) * n_cells) // n_px
-    return np.append(idx[1:] != idx[:-1], True)
-
-
-def render_raster_panel(
-    spikes: Any,
-    voltages: Any | None,
-    width_px: int,
-    height_px: int,
-    v_range: tuple[float, float] | None = None,
-) -> np.ndarray:
-    """Draw a spike raster and (optionally) a bar chart of readout potentials into an RGB image.
-
-    The raster of ``spikes`` [N_neurons, window] fills the top of the panel (neuron 0 at the top,
-    the newest step at the right); when more neurons or steps than pixels, a pixel lights if any
-    spike falls in it. Below it, ``voltages`` [K] are drawn as K bars from a zero line, the largest
-    highlighted (e.g. the action a readout layer picks). No matplotlib: cheap enough per frame.
-
-    :param v_range: fixed (low, high) of the bar chart, keeping the scale steady across frames;
-        None scales each frame to its own values (always including 0).
-    :return: image [height_px, width_px, 3] of dtype uint8.
-    """
-    func = "render_raster_panel"
-    if int(width_px) < 8 or int(height_px) < 8:
-        raise ValueError(f"{func}: width_px and height_px must be >= 8, got {width_px}x{height_px}")
-    w, h = int(width_px), int(height_px)
-    raster = _to_numpy(spikes, "spikes", 2, "[N_neurons, window]", func) != 0
-    img = np.empty((h, w, 3), dtype=np.uint8)
-    img[:] = _BACKGROUND
-
-    h_raster = h if voltages is None else max(1, round(0.65 * h))
-    n, window = raster.shape
-    cells = _resample_max(_resample_max(raster, 0, h_raster), 1, w)
-    cells &= ~_cell_gaps(n, h_raster)[:, None]
-    cells &= ~_cell_gaps(window, w)[None, :]
-    img[:h_raster][cells] = _SPIKE
-    if voltages is None:
-        return img
-
-    v = _to_numpy(voltages, "voltages", 1, "[K]", func)
-    img[h_raster] = _SEPARATOR
-    top, bottom = h_raster + 2, h - 1  # pixel rows available to the bars (inclusive)
-    if bottom - top < 2:
-        return img
-    lo, hi = v_range if v_range is not None else (min(0.0, v.min()), max(0.0, v.max()))
-    if hi <= lo:
-        hi = lo + 1.0
-
-    def to_row(val: np.ndarray | float) -> np.ndarray:
-        frac = (np.clip(val, lo, hi) - lo) / (hi - lo)
-        return np.round(bottom - frac * (bottom - top)).astype(int)
-
-    zero_row = int(to_row(0.0))
-    bar_rows = to_row(v)
-    k = v.shape[0]
-    edges = np.round(np.linspace(0, w, k + 1)).astype(int)
-    best = int(np.argmax(v))
-    for i in range(k):
-        slot = edges[i + 1] - edges[i]
-        pad = int(0.15 * slot)
-        x0, x1 = edges[i] + pad, max(edges[i] + pad + 1, edges[i + 1] - pad)
-        y0, y1 = sorted((zero_row, int(bar_rows[i])))
-        img[y0 : y1 + 1, x0:x1] = _BAR_MAX if i == best else _BAR
-    img[zero_row] = _SEPARATOR
-    return img
