@@ -94,7 +94,8 @@ EVAL_FIELDS = (
 
 
 class EvalLogCallback(BaseCallback):
-    """Every ``eval_freq`` environment steps, evaluate deterministically on a separate env.
+    """Every ``eval_freq`` environment steps (0: never), evaluate deterministically on a
+    separate env.
 
     Appends a row to ``evaluations.csv`` (flushed at once), logs ``eval/*`` scalars, saves
     ``best_model.zip`` when the mean improves, and remembers the first step that reached
@@ -112,7 +113,7 @@ class EvalLogCallback(BaseCallback):
         super().__init__()
         self.eval_env = eval_env
         self.run_dir = Path(run_dir)
-        self.eval_freq = max(1, int(eval_freq))
+        self.eval_freq = int(eval_freq)
         self.n_episodes = int(n_episodes)
         self.solved_score = solved_score
         self.best_mean = -np.inf
@@ -141,7 +142,7 @@ class EvalLogCallback(BaseCallback):
         return self.solved_score is not None and mean >= self.solved_score
 
     def _on_step(self) -> bool:
-        if self.num_timesteps - self.last_eval_step >= self.eval_freq:
+        if self.eval_freq > 0 and self.num_timesteps - self.last_eval_step >= self.eval_freq:
             self.last_eval_step = self.num_timesteps
             self.evaluate()
         return True
@@ -212,14 +213,14 @@ class CheckpointEveryCallback(BaseCallback):
     def __init__(self, run_dir: Path, freq: int) -> None:
         super().__init__()
         self.run_dir = Path(run_dir)
-        self.freq = max(1, int(freq))
+        self.freq = int(freq)
         self.last = 0
 
     def _on_training_start(self) -> None:
         self.last = self.num_timesteps
 
     def _on_step(self) -> bool:
-        if self.num_timesteps - self.last >= self.freq:
+        if self.freq > 0 and self.num_timesteps - self.last >= self.freq:
             self.last = self.num_timesteps
             save_checkpoint(self.model, self.run_dir)
         return True
