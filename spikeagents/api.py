@@ -29,7 +29,6 @@ from spikeagents.convert.api import convert_run
 from spikeagents.convert.model import INPUT_ENCODERS, MAXPOOLS, OUTPUT_READOUTS
 from spikeagents.convert.normalize import NORMS
 from spikeagents.paths import zoo_root
-from spikeagents.rl.agents import ObsNormalization
 from spikeagents.rl.evaluation import evaluate_agent
 from spikeagents.rl.recipe import load_train_config
 from spikeagents.rl.recording import play, record_frames
@@ -257,8 +256,7 @@ def zoo_add(
     extra: dict[str, Any] = {"checkpoint": agent.source.name}
     if target is not None:
         extra["target"] = float(target)
-    normalization: ObsNormalization | None = agent.normalization
-    save_zoo_agent(agent.model, cfg, dest, result, extra=extra, normalization=normalization)
+    save_zoo_agent(agent.model, cfg, dest, result, extra=extra, normalization=agent.normalization)
     return {"path": str(dest), **result}
 
 

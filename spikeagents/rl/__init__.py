@@ -5,8 +5,10 @@
 
 from spikeagents.rl.networks import MembraneReadout, SpikingBody, SpikingExtractor, SpikingNetwork
 from spikeagents.rl.policies import SpikingActorCriticPolicy, SpikingDQNPolicy
+from spikeagents.rl.settings import SpikingSettings
 
 __all__ = [
+    "SpikingSettings",
     "MembraneReadout",
     "SpikingBody",
     "SpikingExtractor",

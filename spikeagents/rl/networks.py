@@ -40,7 +40,7 @@ from torch import Tensor, nn
 from spikeagents.rl.settings import SpikingSettings
 from spikeagents.snn.dynamics import readout_weights
 from spikeagents.snn.encoding import ConstantEncoder, PoissonEncoder, PopulationEncoder
-from spikeagents.snn.neuron import BaseNode, get_neuron
+from spikeagents.snn.neuron import get_neuron
 from spikeagents.snn.surrogate import get_surrogate
 
 __all__ = [
@@ -74,7 +74,6 @@ class SpikingBody(nn.Module):
         super().__init__()
         s = self.settings = _settings(settings, kwargs)
         self.T = int(s.T)
-        self.encoder_name = s.encoder
         self.hidden_sizes = list(s.hidden_sizes)
         self.out_dim = self.hidden_sizes[-1]
         # the population encoder keeps its attribute name: saved state_dicts hold "population.*"
@@ -135,9 +134,6 @@ class SpikingBody(nn.Module):
             node.reset()
             x = node(current)
         return x
-
-    def spiking_neurons(self) -> list[BaseNode]:
-        return list(self.neurons)  # type: ignore[arg-type]
 
 
 class ReadoutTrace(nn.Module):
