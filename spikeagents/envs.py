@@ -149,6 +149,7 @@ ENV_KEYS = (
     "normalize",
     "max_episode_steps",
     "eval_episodes",
+    "eval_envs",
     "solved_score",
 )
 
@@ -161,7 +162,9 @@ class EnvConfig:
     :param wrappers: wrappers applied in order. :param normalize_obs: ``VecNormalize``
         observations. :param normalize_reward: ``VecNormalize`` rewards (training only).
     :param max_episode_steps: ``None``: the env spec's. :param eval_episodes: episodes per
-        evaluation. :param solved_score: mean return that counts as solved (``None``: unknown).
+        evaluation. :param eval_envs: copies of the env an evaluation runs side by side
+        (``None``: one per episode; ``1``: one episode after another; the results are the same).
+    :param solved_score: mean return that counts as solved (``None``: unknown).
     :param source: where it was read from (not compared).
     """
 
@@ -172,6 +175,7 @@ class EnvConfig:
     normalize_reward: bool = False
     max_episode_steps: int | None = None
     eval_episodes: int = 20
+    eval_envs: int | None = None
     solved_score: float | None = None
     source: str = field(default="", compare=False)
 
@@ -182,6 +186,8 @@ class EnvConfig:
                 raise ConfigError(f"{key!r} is not a gym.make kwarg here", key=f"kwargs.{key}")
         if self.eval_episodes < 1:
             raise ConfigError("eval_episodes must be >= 1", key="eval_episodes")
+        if self.eval_envs is not None and self.eval_envs < 1:
+            raise ConfigError("eval_envs must be >= 1 (or null)", key="eval_envs")
 
     def to_dict(self) -> dict[str, Any]:
         """The ``envs/*.yaml`` form."""
@@ -192,6 +198,7 @@ class EnvConfig:
             "normalize": {"obs": self.normalize_obs, "reward": self.normalize_reward},
             "max_episode_steps": self.max_episode_steps,
             "eval_episodes": self.eval_episodes,
+            "eval_envs": self.eval_envs,
             "solved_score": self.solved_score,
         }
 

@@ -32,6 +32,12 @@ def add_parsers(sub: Any) -> None:
     t.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
     t.add_argument(
+        "--stop-when-solved",
+        action="store_true",
+        help="end training at the first evaluation that reaches the env's solved score "
+        "(recorded in summary.json; same as --set stop_when_solved=true)",
+    )
+    t.add_argument(
         "--mlp",
         action="store_true",
         help="train SB3's MlpPolicy with the same recipe instead: the non-spiking baseline "
@@ -81,8 +87,9 @@ def add_parsers(sub: Any) -> None:
 
 
 def _train(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    mlp = ["policy_type=mlp"] if args.mlp else []
-    summary = call(api.train, args, argv, overrides=[*args.overrides, *mlp])
+    flags = ["policy_type=mlp"] if args.mlp else []
+    flags += ["stop_when_solved=true"] if args.stop_when_solved else []
+    summary = call(api.train, args, argv, overrides=[*args.overrides, *flags])
     print(json.dumps(summary, indent=2))
     print(
         f"saved to {summary['run_dir']}  (watch it: spikeagents record {args.algo} "

@@ -13,15 +13,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 
 from spikeagents.rl.algos import get_algo
+from spikeagents.rl.episodes import ObsNormalization
 from spikeagents.rl.recipe import TrainConfig
 from spikeagents.rl.training import load_run_config, make_env
 
-__all__ = ["ObsNormalization", "LoadedAgent", "load_run_agent", "RUN_MODELS"]
+__all__ = ["LoadedAgent", "load_run_agent", "RUN_MODELS"]
 
 #: the models of a run directory with their normalisation statistics, in the order they are used
 RUN_MODELS = (
@@ -29,37 +29,6 @@ RUN_MODELS = (
     ("best_model.zip", "best_vecnormalize.pkl"),
     ("checkpoint.zip", "vecnormalize.pkl"),
 )
-
-
-@dataclass(frozen=True)
-class ObsNormalization:
-    """Frozen ``VecNormalize`` observation statistics:
-    ``obs' = clip((obs - mean) / sqrt(var + epsilon), -clip_obs, clip_obs)``."""
-
-    mean: np.ndarray
-    var: np.ndarray
-    clip_obs: float = 10.0
-    epsilon: float = 1e-8
-
-    def wrap(self, env: VecEnv) -> VecNormalize:
-        """``env`` with these statistics applied, never updated, rewards untouched."""
-        norm = VecNormalize(
-            env,
-            training=False,
-            norm_obs=True,
-            norm_reward=False,
-            clip_obs=self.clip_obs,
-            epsilon=self.epsilon,
-        )
-        norm.obs_rms.mean, norm.obs_rms.var = self.mean.copy(), self.var.copy()
-        return norm
-
-    @classmethod
-    def of(cls, env: VecNormalize) -> ObsNormalization | None:
-        """The statistics of a ``VecNormalize`` env (``None`` if it does not normalise obs)."""
-        if not env.norm_obs:
-            return None
-        return cls(env.obs_rms.mean, env.obs_rms.var, float(env.clip_obs), float(env.epsilon))
 
 
 @dataclass

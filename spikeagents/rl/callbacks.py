@@ -2,8 +2,9 @@
 
 - :class:`FiringRateCallback`: per spiking layer, the mean firing rate and the share of silent
   neurons during each rollout, through :class:`spikeagents.snn.monitor.Monitor`.
-- :class:`EvalLogCallback`: deterministic evaluations every ``eval_freq`` steps, appended to
-  ``evaluations.csv``, with ``best_model.zip`` kept.
+- :class:`EvalLogCallback`: deterministic evaluations every ``eval_freq`` steps, all episodes
+  side by side, appended to ``evaluations.csv``, with ``best_model.zip`` kept; optionally the
+  end of training once the environment counts as solved.
 - :class:`CheckpointEveryCallback` and :func:`save_checkpoint`: ``checkpoint.zip`` (plus
   normalisation statistics and DQN's replay buffer), written atomically.
 """
@@ -13,15 +14,16 @@ from __future__ import annotations
 import csv
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
+import gymnasium as gym
 import numpy as np
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import BaseCallback
-from stable_baselines3.common.evaluation import evaluate_policy
 from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
-from stable_baselines3.common.vec_env import VecEnv, VecNormalize, sync_envs_normalization
 
+from spikeagents.rl.episodes import ObsNormalization, evaluate_episodes
 from spikeagents.rl.policies import spiking_modules
 from spikeagents.rundir import atomic_save
 from spikeagents.snn.monitor import Monitor
@@ -94,33 +96,46 @@ EVAL_FIELDS = (
 
 
 class EvalLogCallback(BaseCallback):
-    """Every ``eval_freq`` environment steps (0: never), evaluate deterministically on a
-    separate env.
+    """Every ``eval_freq`` environment steps (0: never), evaluate deterministically on separate
+    environments: ``n_episodes`` episodes side by side, episode ``k`` seeded ``seed + k``
+    (:func:`~spikeagents.rl.episodes.evaluate_episodes`), observations normalised with the
+    training statistics of that moment.
 
     Appends a row to ``evaluations.csv`` (flushed at once), logs ``eval/*`` scalars, saves
-    ``best_model.zip`` when the mean improves, and remembers the first step that reached
-    ``solved_score``.
+    ``best_model.zip`` when the mean improves, remembers the first step that reached
+    ``solved_score`` and, with ``stop_when_solved``, ends training there.
+
+    :param make_env: builds one evaluation environment (the copies are made once and reused).
+    :param n_envs: copies side by side (default: one per episode).
     """
 
     def __init__(
         self,
-        eval_env: VecEnv,
+        make_env: Callable[[], gym.Env],
         run_dir: Path,
         eval_freq: int,
         n_episodes: int,
         solved_score: float | None = None,
+        seed: int | None = None,
+        stop_when_solved: bool = False,
+        n_envs: int | None = None,
     ) -> None:
         super().__init__()
-        self.eval_env = eval_env
+        self.make_env = make_env
         self.run_dir = Path(run_dir)
         self.eval_freq = int(eval_freq)
         self.n_episodes = int(n_episodes)
         self.solved_score = solved_score
+        self.seed = seed
+        self.n_envs = min(n_envs or self.n_episodes, self.n_episodes)
+        self.stop_when_solved = bool(stop_when_solved)
+        self.stopped_when_solved = False
         self.best_mean = -np.inf
         self.first_solved_step: int | None = None
         self.last_eval_step = 0
         self.eval_seconds = 0.0
         self.history: list[tuple[int, float, float]] = []
+        self.envs: list[gym.Env] = []
         self._start = time.time()
 
     @property
@@ -144,21 +159,30 @@ class EvalLogCallback(BaseCallback):
     def _on_step(self) -> bool:
         if self.eval_freq > 0 and self.num_timesteps - self.last_eval_step >= self.eval_freq:
             self.last_eval_step = self.num_timesteps
-            self.evaluate()
+            mean = self.evaluate()
+            if self.stop_when_solved and self._solved(mean):
+                self.stopped_when_solved = True
+                return False  # SB3 ends learn() here
         return True
+
+    def close(self) -> None:
+        """Close the evaluation environments."""
+        for env in self.envs:
+            env.close()
+        self.envs = []
 
     def evaluate(self) -> float:
         """Evaluate now (also callable after training, once ``init_callback`` has run)."""
         started = time.time()
-        train_env = self.model.get_env()
-        if isinstance(train_env, VecNormalize) or isinstance(self.eval_env, VecNormalize):
-            sync_envs_normalization(train_env, self.eval_env)
-        rewards, lengths = evaluate_policy(
+        if not self.envs:
+            self.envs = [self.make_env() for _ in range(self.n_envs)]
+        rewards, lengths = evaluate_episodes(
             self.model,
-            self.eval_env,
+            self.make_env,
             self.n_episodes,
-            deterministic=True,
-            return_episode_rewards=True,
+            seed=self.seed,
+            normalization=ObsNormalization.of(self.model.get_vec_normalize_env()),
+            envs=self.envs,
         )
         mean, std = float(np.mean(rewards)), float(np.std(rewards))
         row = [

@@ -6,9 +6,10 @@ from typing import Any
 
 import numpy as np
 from stable_baselines3.common.base_class import BaseAlgorithm
-from stable_baselines3.common.evaluation import evaluate_policy
 
+from spikeagents.envs import make_wrapped_env
 from spikeagents.rl.agents import LoadedAgent
+from spikeagents.rl.episodes import evaluate_episodes
 from spikeagents.rl.networks import SpikingBody
 from spikeagents.snn.monitor import Monitor
 
@@ -18,14 +19,19 @@ __all__ = ["evaluate_agent", "actor_body", "spikes_per_step"]
 def evaluate_agent(
     agent: LoadedAgent, episodes: int | None = None, deterministic: bool = True, seed: int = 0
 ) -> dict[str, Any]:
-    """Mean and std reward over ``episodes`` (default: the env config's eval_episodes), and the
-    spikes the actor emits per environment step (``None`` for an MLP baseline)."""
+    """Mean and std reward over ``episodes`` (default: the env config's eval_episodes; episode
+    ``k`` seeded ``seed + k``, all run side by side), and the spikes the actor emits per
+    environment step (``None`` for an MLP baseline)."""
     n = int(episodes or agent.config.env.eval_episodes)
-    env = agent.make_env(seed=seed)
-    rewards, lengths = evaluate_policy(
-        agent.model, env, n, deterministic=deterministic, return_episode_rewards=True
+    rewards, lengths = evaluate_episodes(
+        agent.model,
+        lambda: make_wrapped_env(agent.config.env),
+        n,
+        seed=seed,
+        deterministic=deterministic,
+        n_envs=agent.config.env.eval_envs,
+        normalization=agent.normalization,
     )
-    env.close()
     spikes = None if agent.config.policy_type == "mlp" else spikes_per_step(agent, env_seed=seed)
     return {
         "algo": agent.config.algo,

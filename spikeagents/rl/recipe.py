@@ -93,6 +93,7 @@ _SCALARS = (
     "checkpoint_freq",
     "device",
     "policy_type",
+    "stop_when_solved",
 )
 _ENTRY_KEYS = (*_SCALARS, "policy", "hyperparams", "env")
 
@@ -105,6 +106,8 @@ class TrainConfig:
     :param checkpoint_freq: save every this many env steps (0: never).
     :param policy_type: ``spiking`` (default) or ``mlp``: SB3's ``MlpPolicy`` trained with the
         same recipe, the baseline to compare against (see :meth:`sb3_kwargs`).
+    :param stop_when_solved: end training at the first periodic evaluation whose mean reaches
+        the environment's ``solved_score``.
     :param source: where it was read from (not compared, not saved).
     """
 
@@ -119,6 +122,7 @@ class TrainConfig:
     checkpoint_freq: int = 10000
     device: str = "cpu"
     policy_type: str = "spiking"
+    stop_when_solved: bool = False
     source: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
@@ -128,6 +132,12 @@ class TrainConfig:
         if not isinstance(self.hyperparams, params):
             raise ConfigError(f"{self.algo} needs {params.__name__}", key="hyperparams")
         check_at_least(self, n_timesteps=0, n_envs=1, eval_freq=0, checkpoint_freq=0)
+        if self.stop_when_solved and self.env.solved_score is None:
+            raise ConfigError(
+                f"stop_when_solved needs a solved_score, and {self.env.id} has none "
+                "(set solved_score in its envs/ file)",
+                key="stop_when_solved",
+            )
 
     def sb3_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for ``PPO/A2C/DQN(policy_class, env, **kwargs)``.

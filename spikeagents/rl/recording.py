@@ -16,7 +16,7 @@ from spikeagents.rl.evaluation import actor_body
 from spikeagents.snn.monitor import Monitor
 from spikeagents.viz import render_raster_panel
 
-__all__ = ["readout_potentials", "run_episodes", "play", "record_frames"]
+__all__ = ["readout_potentials", "watch_episodes", "play", "record_frames"]
 
 
 def readout_potentials(model: BaseAlgorithm, obs_tensor: torch.Tensor) -> torch.Tensor:
@@ -29,7 +29,7 @@ def readout_potentials(model: BaseAlgorithm, obs_tensor: torch.Tensor) -> torch.
         return policy.action_net(features)
 
 
-def run_episodes(
+def watch_episodes(
     agent: LoadedAgent,
     episodes: int,
     deterministic: bool = True,
@@ -61,7 +61,7 @@ def play(agent: LoadedAgent, episodes: int = 3, deterministic: bool = True, seed
     """Render the agent in a window for ``episodes`` episodes; returns their returns."""
     return [
         ret
-        for _, _, ret in run_episodes(agent, episodes, deterministic, seed, render_mode="human")
+        for _, _, ret in watch_episodes(agent, episodes, deterministic, seed, render_mode="human")
         if ret is not None
     ]
 
@@ -82,7 +82,7 @@ def record_frames(
     frames: list[np.ndarray] = []
     returns: list[float] = []
     history: deque[np.ndarray] = deque(maxlen=window_steps)
-    for env, obs, finished in run_episodes(agent, episodes, deterministic, seed, "rgb_array"):
+    for env, obs, finished in watch_episodes(agent, episodes, deterministic, seed, "rgb_array"):
         if finished is not None:
             returns.append(finished)
             if len(returns) == episodes:

@@ -143,8 +143,6 @@ def run_training(
 
     vec_path = run_dir / "vecnormalize.pkl"
     env = make_env(cfg.env, cfg.n_envs, cfg.seed, _gamma(cfg), True, vec_path if resume else None)
-    eval_seed = None if cfg.seed is None else cfg.seed + 10_000
-    eval_env = make_env(cfg.env, 1, eval_seed, _gamma(cfg), training=False)
     tb = str(run_dir / "tb")
     algo_cls = get_algo(cfg.algo).sb3_class
     if resume:
@@ -159,7 +157,14 @@ def run_training(
         model = build_model(cfg, env, tensorboard_log=tb)
 
     evaluator = EvalLogCallback(
-        eval_env, run_dir, cfg.eval_freq, cfg.env.eval_episodes, cfg.env.solved_score
+        lambda: make_wrapped_env(cfg.env),
+        run_dir,
+        cfg.eval_freq,
+        cfg.env.eval_episodes,
+        cfg.env.solved_score,
+        seed=None if cfg.seed is None else cfg.seed + 10_000,
+        stop_when_solved=cfg.stop_when_solved,
+        n_envs=cfg.env.eval_envs,
     )
     callbacks = [
         evaluator,
@@ -190,19 +195,22 @@ def run_training(
         raise
     finally:
         learn_seconds = time.time() - started
-        summary = _summary(cfg, model, evaluator, status, learn_seconds)
+        periodic_eval_seconds = evaluator.eval_seconds
+        summary = _summary(cfg, model, evaluator, status, learn_seconds, periodic_eval_seconds)
         atomic_write_text(run_dir / "summary.json", json.dumps(summary, indent=2) + "\n")
         env.close()
-        eval_env.close()
     # final model, final evaluation
     save_checkpoint(model, run_dir)
     atomic_save(run_dir / "model.zip", model.save)
     if model.get_vec_normalize_env() is not None:
         atomic_save(run_dir / "model_vecnormalize.pkl", model.get_vec_normalize_env().save)
-    eval_env = make_env(cfg.env, 1, eval_seed, _gamma(cfg), training=False)
-    evaluator.eval_env = eval_env
-    final = evaluator.evaluate()
-    summary = _summary(cfg, model, evaluator, status, learn_seconds, final_mean=final)
+    try:
+        final = evaluator.evaluate()
+    finally:
+        evaluator.close()
+    summary = _summary(
+        cfg, model, evaluator, status, learn_seconds, periodic_eval_seconds, final_mean=final
+    )
     atomic_write_text(run_dir / "summary.json", json.dumps(summary, indent=2) + "\n")
     return summary
 
@@ -213,8 +221,12 @@ def _summary(
     evaluator: EvalLogCallback,
     status: str,
     seconds: float,
+    periodic_eval_seconds: float,
     final_mean: float | None = None,
 ) -> dict[str, Any]:
+    """The run's ``summary.json``: ``learn_seconds`` is ``learn()``'s wall time (periodic
+    evaluations included, ``learn_seconds_without_eval`` without them); ``eval_seconds`` is
+    every evaluation's (periodic and final)."""
     last = evaluator.history[-1] if evaluator.history else None
     return {
         "algo": cfg.algo,
@@ -225,7 +237,10 @@ def _summary(
         "n_timesteps_target": cfg.n_timesteps,
         "seed": cfg.seed,
         "learn_seconds": round(seconds, 2),
-        "learn_seconds_without_eval": round(seconds - evaluator.eval_seconds, 2),
+        "learn_seconds_without_eval": round(seconds - periodic_eval_seconds, 2),
+        "eval_seconds": round(evaluator.eval_seconds, 2),
+        "stop_when_solved": cfg.stop_when_solved,
+        "stopped_when_solved": evaluator.stopped_when_solved,
         "final_eval_mean": final_mean if final_mean is not None else (last[1] if last else None),
         "final_eval_std": last[2] if last else None,
         "best_eval_mean": None if evaluator.best_mean == float("-inf") else evaluator.best_mean,

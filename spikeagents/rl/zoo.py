@@ -24,7 +24,8 @@ from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.vec_env import VecEnv
 
 from spikeagents.datasets.download import file_digest
-from spikeagents.rl.agents import LoadedAgent, ObsNormalization
+from spikeagents.rl.agents import LoadedAgent
+from spikeagents.rl.episodes import ObsNormalization
 from spikeagents.rl.recipe import TrainConfig
 from spikeagents.rl.training import build_model, make_env
 from spikeagents.rundir import atomic_path, atomic_write_text
