@@ -27,13 +27,14 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 
 class IdentityNeuron(nn.Module):
-    """Stands in for a spiking neuron: passes the input current through (``[T, B, H]``)."""
+    """Stands in for a spiking neuron: passes the input current through (``[T, B, H]``; a
+    constant input ``[B, H]`` with ``steps=T`` is repeated T times)."""
 
     def reset(self) -> None:
         pass
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x
+    def forward(self, x: torch.Tensor, steps: int | None = None) -> torch.Tensor:
+        return x if steps is None else x.unsqueeze(0).expand(steps, *x.shape)
 
 
 def median_time(fn, repeats: int, warmup: int = 20) -> float:

@@ -39,7 +39,7 @@ from torch import Tensor, nn
 
 from spikeagents.rl.settings import SpikingSettings
 from spikeagents.snn.dynamics import readout_weights
-from spikeagents.snn.encoding import ConstantEncoder, PoissonEncoder, PopulationEncoder
+from spikeagents.snn.encoding import PoissonEncoder, PopulationEncoder
 from spikeagents.snn.neuron import get_neuron
 from spikeagents.snn.surrogate import get_surrogate
 
@@ -79,7 +79,6 @@ class SpikingBody(nn.Module):
         # the population encoder keeps its attribute name: saved state_dicts hold "population.*"
         self.population: PopulationEncoder | None = None
         self.poisson = PoissonEncoder(self.T) if s.encoder == "poisson" else None
-        self.repeat = ConstantEncoder(self.T)  # a current that is the same at every step
         first_in = in_dim
         if s.encoder == "population":
             low = torch.as_tensor(s.obs_low, dtype=torch.float32)
@@ -127,12 +126,11 @@ class SpikingBody(nn.Module):
         """``obs [B, D]`` -> spikes of the last layer ``[T, B, H]``."""
         x, constant = self.encode(obs)
         for i, (linear, node) in enumerate(zip(self.linears, self.neurons, strict=True)):
-            if i == 0 and constant:
-                current = self.repeat(linear(x))  # the first Linear runs once, not T times
-            else:
-                current = linear(x)  # nn.Linear applies over the leading [T, B] dims
             node.reset()
-            x = node(current)
+            if i == 0 and constant:  # the first Linear runs once, and the kernel reads it once
+                x = node(linear(x), steps=self.T)
+            else:
+                x = node(linear(x))  # nn.Linear applies over the leading [T, B] dims
         return x
 
 
@@ -150,7 +148,7 @@ class ReadoutTrace(nn.Module):
 
     def forward(self, spikes: Tensor) -> Tensor:
         w = self.weights.to(spikes.dtype)
-        return torch.tensordot(w, spikes, dims=([0], [0]))
+        return torch.matmul(w, spikes.reshape(spikes.shape[0], -1)).view(spikes.shape[1:])
 
     def extra_repr(self) -> str:
         return f"T={self.T}, tau={self.tau}, readout={self.readout!r}"

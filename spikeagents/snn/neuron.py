@@ -155,11 +155,17 @@ class BaseNode(StepModeMixin, nn.Module):
         return torch.full_like(x, float(v))
 
     # -- forward -------------------------------------------------------------------------------
-    def forward(self, x: Tensor) -> Tensor:
-        """``"s"``: ``[B, ...] -> [B, ...]``; ``"m"``: ``[T, B, ...] -> [T, B, ...]``.
+    def forward(self, x: Tensor, steps: int | None = None) -> Tensor:
+        """``"s"``: ``[B, ...] -> [B, ...]``; ``"m"``: ``[T, B, ...] -> [T, B, ...]``; with
+        ``steps=T`` (multi step): one constant input ``[B, ...]`` fed for T steps ->
+        ``[T, B, ...]`` (:meth:`multi_step_constant`).
 
         Returns spikes (spiking neurons) or the membrane potential (non-spiking readouts).
         """
+        if steps is not None:
+            if self.step_mode != "m":
+                raise ValueError(f"{type(self).__name__}: steps= needs step_mode='m'")
+            return self.multi_step_constant(x, steps)
         if self.step_mode == "s":
             return self.single_step_forward(x)
         return self.multi_step_forward(x)
@@ -180,11 +186,27 @@ class BaseNode(StepModeMixin, nn.Module):
                 f"got shape {tuple(x_seq.shape)}"
             )
         v0 = self._initial_v(x_seq[0])
-        kernel = get_kernel(self.family, self.backend, x_seq.device)
-        shape = x_seq.shape
-        out_seq, v_seq = kernel(
-            x_seq.reshape(shape[0], -1), v0.reshape(-1), self.spec, self.surrogate, self.decay()
-        )
+        return self._run_kernel(x_seq.reshape(x_seq.shape[0], -1), v0, x_seq.shape, None)
+
+    def multi_step_constant(self, x: Tensor, T: int) -> Tensor:
+        """T steps of one constant input current ``x [B, ...] -> out_seq [T, B, ...]``.
+
+        The same as ``multi_step_forward(x.expand(T, *x.shape))`` (direct encoding feeds the
+        first layer this way), but the fused kernels read ``x`` once per neuron instead of a
+        ``[T, ...]`` copy, and return its gradient summed over the steps.
+        """
+        if int(T) < 1:
+            raise ValueError(f"T must be >= 1, got {T}")
+        v0 = self._initial_v(x)
+        return self._run_kernel(x.reshape(-1), v0, (int(T), *x.shape), int(T))
+
+    def _run_kernel(
+        self, x: Tensor, v0: Tensor, shape: tuple[int, ...], steps: int | None
+    ) -> Tensor:
+        """The kernel on ``x`` (``[T, N]``, or a constant ``[N]`` for ``steps`` steps) from
+        ``v0``; the outputs are reshaped to ``shape`` ``[T, B, ...]`` and the state kept."""
+        kernel = get_kernel(self.family, self.backend, x.device)
+        out_seq, v_seq = kernel(x, v0.reshape(-1), self.spec, self.surrogate, self.decay(), steps)
         v_seq = v_seq.view(shape)
         self.__dict__["v"] = v_seq[-1]
         if self.store_v_seq:

@@ -259,8 +259,11 @@ class _Entry:
         self.calls.append((self.name, args))
 
 
-def _recorded_calls(backend: str) -> tuple[list[tuple[str, tuple[Any, ...]]], dict[str, Any]]:
-    """Run the backend's real launcher's forward and backward with the entry points recorded."""
+def _recorded_calls(
+    backend: str, constant: bool = False
+) -> tuple[list[tuple[str, tuple[Any, ...]]], dict[str, Any]]:
+    """Run the backend's real launcher's forward and backward with the entry points recorded
+    (``constant``: one input row fed at every step, the ``xs = 0`` path)."""
     calls: list[tuple[str, tuple[Any, ...]]] = []
     if backend == "cpu":
         lib = SimpleNamespace(**{name: _Entry(name, calls) for name in ENTRY_POINTS})
@@ -269,9 +272,9 @@ def _recorded_calls(backend: str) -> tuple[list[tuple[str, tuple[Any, ...]]], di
         launcher = cupy_backend.CudaLauncher(
             torch.float32, launch=lambda name, grid, block, args, device: calls.append((name, args))
         )
-    x, v0 = torch.zeros(T, N), torch.zeros(N)
+    x, v0 = (torch.zeros(N) if constant else torch.zeros(T, N)), torch.zeros(N)
     decay_t = torch.zeros(1)
-    out, v = launcher.forward(x, v0, CONFIG, decay_t)
+    out, v = launcher.forward(x, v0, CONFIG, decay_t, T if constant else None)
     assert out is not None
     grad_out, grad_v = torch.zeros(T, N), torch.zeros(T, N)
     gx, gv0, gd = launcher.backward(x, v0, v, grad_out, grad_v, CONFIG, decay_t, True)
@@ -279,21 +282,29 @@ def _recorded_calls(backend: str) -> tuple[list[tuple[str, tuple[Any, ...]]], di
     pointers = {"x": x, "v0": v0, "out": out, "v": v, "d_ptr": decay_t, "gs": grad_out}
     pointers |= {"gv": grad_v, "gx": gx, "gv0": gv0, "gd": gd}
     values: dict[str, Any] = {name: t.data_ptr() for name, t in pointers.items()}
-    values |= {"T": T, "N": N, "d": CONFIG.decay, "decay": CONFIG.decay, "v_rest": CONFIG.v_rest}
+    values |= {
+        "T": T,
+        "N": N,
+        "xs": 0 if constant else N,
+        "d": CONFIG.decay,
+        "decay": CONFIG.decay,
+        "v_rest": CONFIG.v_rest,
+    }
     values |= {"v_th": CONFIG.v_threshold, "v_reset": CONFIG.v_reset, "charge": CONFIG.charge}
     values |= {"mode": CONFIG.mode, "detach": CONFIG.detach, "surrogate": CONFIG.surrogate}
     values |= {"p0": CONFIG.p0, "p1": CONFIG.p1, "nthreads": torch.get_num_threads()}
     return calls, values
 
 
+@pytest.mark.parametrize("constant", [False, True], ids=["sequence", "constant-input"])
 @pytest.mark.parametrize(
     "backend, file, python_file",
     [("cpu", CPU_SOURCE, "cpu.py"), ("cupy", CUDA_SOURCE, "cupy_backend.py")],
 )
 def test_launcher_passes_each_value_in_the_c_parameter_order(
-    backend: str, file: str, python_file: str
+    backend: str, file: str, python_file: str, constant: bool
 ) -> None:
-    calls, values = _recorded_calls(backend)
+    calls, values = _recorded_calls(backend, constant)
     assert [name for name, _ in calls] == list(ENTRY_POINTS)
     for name, args in calls:
         params = _parameters(file, name)

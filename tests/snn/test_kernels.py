@@ -112,6 +112,7 @@ class Case:
         T: int = 7,
         N: int = 300,
         device: str = "cpu",
+        constant: bool = False,
     ) -> None:
         g = torch.Generator().manual_seed(seed)
 
@@ -122,9 +123,11 @@ class Case:
             return torch.randn(*shape, generator=g, dtype=torch.float64)
 
         self.seed, self.spec, self.dtype, self.device = seed, spec, dtype, device
+        self.steps = T if constant else None  # a constant input: one row fed at every step
         self.surrogate = _make_surrogate(surrogate, float(rand(1)))
         drive = 1.4 * spec.v_threshold if spec.spiking else 0.9  # plenty of spikes, not all
-        self.x = (randn(T, N) + drive).to(dtype).to(device)
+        x_shape = (N,) if constant else (T, N)
+        self.x = (randn(*x_shape) * (0.5 if constant else 1.0) + drive).to(dtype).to(device)
         self.v0 = (randn(N) * 0.4).to(dtype).to(device)
         self.w_out = randn(T, N).to(dtype).to(device)
         self.w_v = randn(T, N).to(dtype).to(device)
@@ -142,7 +145,10 @@ class Case:
             decay = 1.0 / self.tau
         else:
             decay = torch.sigmoid(w)
-        out, v = kernel(x, v0, self.spec, self.surrogate, decay)
+        if self.steps is None:
+            out, v = kernel(x, v0, self.spec, self.surrogate, decay)
+        else:
+            out, v = kernel(x, v0, self.spec, self.surrogate, decay, steps=self.steps)
         loss = (out * self.w_out).sum() + (v * self.w_v).sum()
         loss.backward()
         result = {"out": out.detach(), "v": v.detach(), "gx": x.grad, "gv0": v0.grad}
@@ -224,6 +230,45 @@ def test_cpu_matches_reference(
     seed = _seed(family, hard, decay_input, detach, surrogate, dtype)
     spec = _spec(family, hard, decay_input, detach, seed)
     assert_parity(Case(spec, dtype, surrogate, seed), cpu_kernels[family])
+
+
+#: constant-input cases: every family, reset and detach, two surrogates, both dtypes
+CONSTANT_CASES = [c for c in SPIKING_CASES if c.values[4] in ("atan", "sigmoid") and c.values[2]]
+
+
+@pytest.mark.parametrize("family, hard, decay_input, detach, surrogate, dtype", CONSTANT_CASES)
+def test_cpu_constant_input_matches_reference(
+    cpu_kernels: dict[str, Kernel],
+    family: str,
+    hard: bool,
+    decay_input: bool,
+    detach: bool,
+    surrogate: str,
+    dtype: torch.dtype,
+) -> None:
+    """One input row fed at every step (``steps=T``): the kernel reads it once and returns its
+    gradient summed over the steps, as the reference does through ``expand``."""
+    seed = _seed("constant", family, hard, decay_input, detach, surrogate, dtype)
+    spec = _spec(family, hard, decay_input, detach, seed)
+    case = Case(spec, dtype, surrogate, seed, constant=True)
+    assert case.x.dim() == 1
+    assert_parity(case, cpu_kernels[family])
+
+
+def test_cpu_constant_input_on_threads_and_readouts(cpu_kernels: dict[str, Kernel]) -> None:
+    """Large enough for several OpenMP threads (T N > 2^18), and the non-spiking readout."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        spec = NeuronSpec("lif", v_threshold=1.0, v_reset=None, detach_reset=True)
+        case = Case(spec, torch.float64, "atan", _seed("constant-threads"), T=40, N=7000,
+                    constant=True)  # fmt: skip
+        assert_parity(case, cpu_kernels["lif"])
+    finally:
+        torch.set_num_threads(before)
+    readout = Case(_readout_spec("lif", "none", True), torch.float32, "atan",
+                   _seed("constant-readout"), constant=True)  # fmt: skip
+    assert_parity(readout, cpu_kernels["lif"])
 
 
 def _readout_spec(family: str, reset: str, decay_input: bool) -> NeuronSpec:
@@ -469,8 +514,8 @@ def emulated_kernels(tmp_path_factory: pytest.TempPathFactory) -> dict[torch.dty
 
         launcher = CudaLauncher(dtype, launch=launch)
 
-        def kernel(x, v0, spec, surrogate, decay, launcher=launcher):  # type: ignore[no-untyped-def]
-            return _fused.run_fused(launcher, x, v0, spec, surrogate, decay)
+        def kernel(x, v0, spec, surrogate, decay, steps=None, launcher=launcher):  # type: ignore[no-untyped-def]
+            return _fused.run_fused(launcher, x, v0, spec, surrogate, decay, steps)
 
         kernels[dtype] = kernel
     return kernels
@@ -489,6 +534,22 @@ def test_cuda_source_on_host_matches_reference(
     seed = _seed("emulated", family, hard, decay_input, detach, surrogate, dtype)
     spec = _spec(family, hard, decay_input, detach, seed)
     assert_parity(Case(spec, dtype, surrogate, seed, N=200), emulated_kernels[dtype])
+
+
+@pytest.mark.parametrize("family, hard, decay_input, detach, surrogate, dtype", CONSTANT_CASES)
+def test_cuda_source_on_host_constant_input(
+    emulated_kernels: dict[torch.dtype, Kernel],
+    family: str,
+    hard: bool,
+    decay_input: bool,
+    detach: bool,
+    surrogate: str,
+    dtype: torch.dtype,
+) -> None:
+    seed = _seed("emulated-constant", family, hard, decay_input, detach, surrogate, dtype)
+    spec = _spec(family, hard, decay_input, detach, seed)
+    case = Case(spec, dtype, surrogate, seed, N=200, constant=True)
+    assert_parity(case, emulated_kernels[dtype])
 
 
 @pytest.mark.parametrize("family, reset, decay_input, dtype", READOUT_CASES)
@@ -528,6 +589,17 @@ def _cuda_cases() -> list[Any]:
                 )
         cases.append(p)
     return cases
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("family, hard, decay_input, detach, surrogate, dtype", CONSTANT_CASES)
+def test_cupy_constant_input_matches_reference(
+    family: str, hard: bool, decay_input: bool, detach: bool, surrogate: str, dtype: torch.dtype
+) -> None:
+    kernel = get_kernel(family, "cupy", "cuda")
+    seed = _seed("cupy-constant", family, hard, decay_input, detach, surrogate, dtype)
+    spec = _spec(family, hard, decay_input, detach, seed)
+    assert_parity(Case(spec, dtype, surrogate, seed, N=1000, device="cuda", constant=True), kernel)
 
 
 @pytest.mark.cuda

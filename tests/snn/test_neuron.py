@@ -266,3 +266,32 @@ def test_multistep_network_trains() -> None:
     before.backward()
     opt.step()
     assert loss_fn().item() < before.item()
+
+
+@pytest.mark.parametrize("backend", ["torch", "cpu"])
+@pytest.mark.parametrize("name", ["if", "lif", "plif"])
+def test_a_constant_input_equals_its_expanded_sequence(name: str, backend: str) -> None:
+    """``node(x, steps=T)`` is ``node(x.expand(T, ...))``: spikes, potentials, every gradient."""
+    from spikeagents.snn.neuron import get_neuron
+
+    torch.manual_seed(0)
+    x = torch.randn(5, 3, 4, dtype=torch.float64) + 1.0
+    results = []
+    for constant in (True, False):
+        node = get_neuron(name, tau=3.0, step_mode="m", backend=backend, store_v_seq=True)
+        node.double()
+        xi = x.clone().requires_grad_(True)
+        out = node(xi, steps=6) if constant else node(xi.unsqueeze(0).expand(6, *xi.shape))
+        (out * torch.linspace(-1, 1, out.numel(), dtype=out.dtype).view_as(out)).sum().backward()
+        grads = [xi.grad] + [p.grad for p in node.parameters()]
+        results.append((out.detach(), node.v_seq, grads))
+    (out_c, v_c, g_c), (out_e, v_e, g_e) = results
+    assert out_c.shape == (6, 5, 3, 4) and torch.equal(out_c, out_e)
+    torch.testing.assert_close(v_c, v_e)
+    for a, b in zip(g_c, g_e, strict=True):
+        torch.testing.assert_close(a, b)
+
+
+def test_steps_needs_multi_step_mode() -> None:
+    with pytest.raises(ValueError, match="steps= needs step_mode='m'"):
+        IFNode()(torch.ones(2), steps=3)

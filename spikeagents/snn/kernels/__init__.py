@@ -3,8 +3,12 @@
 The contract (every backend implements it, forward and backward; typed as :class:`Kernel`)::
 
     kernel(x_seq: Tensor[T, N], v0: Tensor[N], spec: NeuronSpec,
-           surrogate: SurrogateFunction, decay: float | Tensor | None)
+           surrogate: SurrogateFunction, decay: float | Tensor | None, steps: int | None = None)
         -> (out_seq: Tensor[T, N], v_seq: Tensor[T, N])
+
+With ``steps=T``, ``x_seq`` is one step's input ``[N]``, the same at every step (a constant input
+current, as under direct encoding): the fused kernels read it once per neuron and return its
+gradient ``[N]`` summed over the steps, instead of a ``[T, N]`` copy and its gradient.
 
 ``out_seq`` is the spike sequence ``S`` (or the membrane potential ``H`` for non-spiking
 readouts), ``v_seq`` the membrane potential after each step's reset. ``decay`` is ``1/tau`` for
@@ -66,9 +70,19 @@ def available_backends(device: torch.device | str = "cpu") -> list[str]:
     return [b for b in BACKENDS if _why_unavailable(b, device) is None]
 
 
+_RESOLVED: dict[tuple[str, torch.device | str], str] = {}
+
+
 def resolve_backend(backend: str, device: torch.device | str) -> str:
-    """Turn ``"auto"`` into a concrete backend for ``device``; check an explicit one."""
-    device = torch.device(device)
+    """Turn ``"auto"`` into a concrete backend for ``device``; check an explicit one (the answer
+    is cached: a module asks on every call)."""
+    key = (backend, device)
+    if key not in _RESOLVED:
+        _RESOLVED[key] = _resolve(backend, torch.device(device))
+    return _RESOLVED[key]
+
+
+def _resolve(backend: str, device: torch.device) -> str:
     if backend not in BACKEND_CHOICES:
         raise ValueError(
             f"unknown backend {backend!r}; valid choices: {', '.join(BACKEND_CHOICES)}"

@@ -39,7 +39,7 @@ __all__ = [
 SOURCE_DIR = Path(__file__).resolve().parent
 HEADER = "neuron_step.h"
 CPU_SOURCE = "neuron_cpu.c"
-ABI_VERSION = 2  # must equal SA_ABI_VERSION in neuron_cpu.c
+ABI_VERSION = 3  # must equal SA_ABI_VERSION in neuron_cpu.c
 #: dtype name -> SA_DTYPE code of neuron_step.h
 DTYPE_CODES = {"float32": 0, "float64": 1}
 

@@ -1,7 +1,9 @@
 """The kernel contract as a type, and what a backend module exposes.
 
 :class:`Kernel` is the signature of the contract described in :mod:`spikeagents.snn.kernels`
-(``x_seq [T, N]``, ``v0 [N]`` -> ``(out_seq [T, N], v_seq [T, N])``). A backend module
+(``x_seq [T, N]``, ``v0 [N]`` -> ``(out_seq [T, N], v_seq [T, N])``; or, with ``steps=T``, a
+constant input ``x_seq [N]`` fed at every step, whose gradient comes back as ``[N]``). A
+backend module
 (``reference``, ``cpu``, ``cupy_backend``) exposes, as plain module data:
 
 - ``KERNELS: dict[str, Kernel]``: its kernel for each neuron family it covers;
@@ -33,4 +35,5 @@ class Kernel(Protocol):
         spec: NeuronSpec,
         surrogate: SurrogateFunction,
         decay: float | Tensor | None,
+        steps: int | None = None,
     ) -> tuple[Tensor, Tensor]: ...

@@ -16,6 +16,7 @@ computed it, and ``S`` from ``H``. (The caller holds ``V`` anyway, and ``X`` is 
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -104,14 +105,16 @@ class Launcher:
         return (_ptr(decay_t),) if self.decay_on_device else ()
 
     def forward(
-        self, x: Tensor, v0: Tensor, cfg: Config, decay_t: Tensor | None
+        self, x: Tensor, v0: Tensor, cfg: Config, decay_t: Tensor | None, steps: int | None = None
     ) -> tuple[Tensor | None, Tensor]:
-        """``(out [T, N], or None for readouts; v [T, N])``."""
-        T, N = x.shape
-        v = torch.empty_like(x)
-        out = torch.empty_like(x) if cfg.mode != MODE_NONSPIKING else None
+        """``(out [T, N], or None for readouts; v [T, N])`` from ``x [T, N]``, or from a constant
+        input ``x [N]`` fed for ``steps`` steps."""
+        T, N = (x.shape[0], x.shape[1]) if steps is None else (steps, x.shape[0])
+        xs = N if steps is None else 0  # the input's step stride
+        v = torch.empty((T, N), dtype=x.dtype, device=x.device)
+        out = torch.empty_like(v) if cfg.mode != MODE_NONSPIKING else None
         pointers = (x.data_ptr(), v0.data_ptr(), _ptr(out), v.data_ptr())
-        args = (*pointers, *self._decay_arg(decay_t), T, N, *_dynamics_args(cfg))
+        args = (*pointers, *self._decay_arg(decay_t), T, N, xs, *_dynamics_args(cfg))
         self._run("sa_forward", args, N, x.device)
         return out, v
 
@@ -126,15 +129,17 @@ class Launcher:
         decay_t: Tensor | None,
         need_grad_decay: bool,
     ) -> tuple[Tensor, Tensor, Tensor | None]:
-        """``(dL/dX [T, N], dL/dV0 [N], dL/dd per neuron [N] float64 or None)``."""
-        T, N = x.shape
+        """``(dL/dX shaped as x (a constant input's summed over the steps), dL/dV0 [N], dL/dd per
+        neuron [N] float64 or None)``."""
+        T, N = v.shape
+        xs = 0 if x.dim() == 1 else N
         gx = torch.empty_like(x)
         gv0 = torch.empty_like(v0)
         gd = torch.empty(N, dtype=torch.float64, device=x.device) if need_grad_decay else None
         pointers = (x.data_ptr(), v0.data_ptr(), v.data_ptr(), _ptr(grad_out), _ptr(grad_v))
         pointers += (gx.data_ptr(), gv0.data_ptr(), _ptr(gd))
         surrogate = (cfg.detach, cfg.surrogate, cfg.p0, cfg.p1)
-        args = (*pointers, *self._decay_arg(decay_t), T, N, *_dynamics_args(cfg), *surrogate)
+        args = (*pointers, *self._decay_arg(decay_t), T, N, xs, *_dynamics_args(cfg), *surrogate)
         self._run("sa_backward", args, N, x.device)
         return gx, gv0, gd
 
@@ -184,33 +189,43 @@ def unsupported_reason(
 
 
 def make_config(spec: NeuronSpec, surrogate: SurrogateFunction, decay: float) -> Config:
-    """The codes and scalars of ``neuron_step.h`` for this neuron."""
+    """The codes and scalars of ``neuron_step.h`` for this neuron (cached per distinct value:
+    policies call the kernel with the same neuron thousands of times)."""
+    if not spec.spiking:
+        return _config(spec, None, (0.0, 0.0), float(decay))
+    return _config(spec, type(surrogate), tuple(surrogate.kernel_params()), float(decay))
+
+
+@functools.lru_cache(maxsize=1024)
+def _config(
+    spec: NeuronSpec, surrogate: type | None, params: tuple[float, float], decay: float
+) -> Config:
     if spec.family == "if":
         charge = CHARGE_IF
     else:
         charge = CHARGE_LIF if spec.decay_input else CHARGE_LIF_NODI
-    if not spec.spiking:
-        mode, code, p0, p1 = MODE_NONSPIKING, 0, 0.0, 0.0
+    if surrogate is None:
+        mode, code = MODE_NONSPIKING, 0
     else:
         mode = MODE_HARD if spec.v_reset is not None else MODE_SOFT
-        code = SURROGATE_CODES[type(surrogate)]
-        p0, p1 = surrogate.kernel_params()
+        code = SURROGATE_CODES[surrogate]
     return Config(
         charge=charge,
         mode=mode,
         detach=int(spec.detach_reset and spec.spiking),
         surrogate=code,
-        decay=float(decay),
+        decay=decay,
         v_rest=spec.v_rest,
         v_threshold=float(spec.v_threshold) if spec.spiking else 0.0,
         v_reset=spec.v_rest,
-        p0=float(p0),
-        p1=float(p1),
+        p0=float(params[0]),
+        p1=float(params[1]),
     )
 
 
 class _Fused(torch.autograd.Function):
-    """``(x [T, N], v0 [N], decay) -> (spikes [T, N], or None for readouts; v [T, N])``."""
+    """``(x [T, N] or a constant [N], v0 [N], decay) -> (spikes [T, N], or None for readouts;
+    v [T, N])``."""
 
     @staticmethod
     def forward(
@@ -221,8 +236,9 @@ class _Fused(torch.autograd.Function):
         launcher: Launcher,
         cfg: Config,
         decay_t: Tensor | None,
+        steps: int | None,
     ) -> tuple[Tensor | None, Tensor]:
-        out, v = launcher.forward(x, v0, cfg, decay_t)
+        out, v = launcher.forward(x, v0, cfg, decay_t, steps)
         ctx.launcher, ctx.cfg, ctx.decay_t = launcher, cfg, decay_t
         ctx.need_gd = decay is not None and ctx.needs_input_grad[2] and cfg.charge != CHARGE_IF
         ctx.decay_dtype = None if decay is None else decay.dtype
@@ -234,7 +250,7 @@ class _Fused(torch.autograd.Function):
     def backward(ctx: Any, grad_out: Tensor | None, grad_v: Tensor | None) -> tuple[Any, ...]:
         x, v0, v = ctx.saved_tensors
         if grad_out is None and grad_v is None:
-            return None, None, None, None, None, None
+            return None, None, None, None, None, None, None
         cfg: Config = ctx.cfg
         if cfg.mode != MODE_NONSPIKING and grad_out is None:
             grad_out = torch.zeros_like(v)
@@ -252,6 +268,7 @@ class _Fused(torch.autograd.Function):
             None,
             None,
             None,
+            None,
         )
 
 
@@ -262,18 +279,22 @@ def run_fused(
     spec: NeuronSpec,
     surrogate: SurrogateFunction,
     decay: float | Tensor | None,
+    steps: int | None = None,
 ) -> tuple[Tensor, Tensor]:
     """Run the kernel contract through ``launcher`` (checked by :func:`unsupported_reason`).
 
-    ``x_seq: [T, ...]``, ``v0``: broadcastable to ``x_seq[0]`` -> ``(out_seq, v_seq)``, each
-    shaped like ``x_seq``; for non-spiking readouts ``out_seq is v_seq``.
+    ``x_seq: [T, ...]`` (or, with ``steps``, one step's input ``[...]`` fed at every step),
+    ``v0``: broadcastable to one step -> ``(out_seq, v_seq)``, each ``[T, ...]``; for
+    non-spiking readouts ``out_seq is v_seq``.
     """
-    shape = x_seq.shape
-    x = x_seq if x_seq.dim() == 2 else x_seq.reshape(shape[0], -1)
+    step_shape = x_seq.shape if steps is not None else x_seq.shape[1:]
+    T = steps if steps is not None else x_seq.shape[0]
+    shape = (T, *step_shape)
+    x = x_seq.reshape(-1) if steps is not None else x_seq.reshape(T, -1)
     if not x.is_contiguous():
         x = x.contiguous()
-    if v0.shape != shape[1:]:
-        v0 = v0.expand(shape[1:])
+    if v0.shape != step_shape:
+        v0 = v0.expand(step_shape)
     v0 = v0.reshape(-1)
     if not v0.is_contiguous():
         v0 = v0.contiguous()
@@ -294,11 +315,11 @@ def run_fused(
         x.requires_grad or v0.requires_grad or (decay_t is not None and decay_t.requires_grad)
     )
     if needs_grad:
-        out, v = _Fused.apply(x, v0, decay_t, launcher, cfg, dev_decay)
+        out, v = _Fused.apply(x, v0, decay_t, launcher, cfg, dev_decay, steps)
     else:
-        out, v = launcher.forward(x, v0, cfg, dev_decay)
+        out, v = launcher.forward(x, v0, cfg, dev_decay, steps)
     out_seq = v if out is None else out
-    if x_seq.dim() != 2:
+    if len(shape) != 2:
         v = v.view(shape)
         out_seq = v if not spec.spiking else out_seq.view(shape)
     return out_seq, v
@@ -334,8 +355,10 @@ class FusedKernel:
         spec: NeuronSpec,
         surrogate: SurrogateFunction,
         decay: float | Tensor | None,
+        steps: int | None = None,
     ) -> tuple[Tensor, Tensor]:
-        """``x_seq [T, N]``, ``v0 [N]`` -> ``(out_seq, v_seq)``, each ``[T, N]``."""
+        """``x_seq [T, N]`` (or a constant ``[N]`` with ``steps``), ``v0 [N]`` ->
+        ``(out_seq, v_seq)``, each ``[T, N]``."""
         why = unsupported_reason(x_seq, v0, spec, surrogate, decay, self.dtypes)
         device, wanted = x_seq.device.type, self.device_type
         if why is None and wanted is not None and device != wanted:
@@ -346,8 +369,8 @@ class FusedKernel:
                 warn_once(
                     f"spikeagents: the {self.backend} kernel does not support {why}; using torch"
                 )
-            return multistep_reference(x_seq, v0, spec, surrogate, decay)
-        return run_fused(launcher, x_seq, v0, spec, surrogate, decay)
+            return multistep_reference(x_seq, v0, spec, surrogate, decay, steps)
+        return run_fused(launcher, x_seq, v0, spec, surrogate, decay, steps)
 
     def __repr__(self) -> str:
         return f"FusedKernel({self.backend!r})"

@@ -42,9 +42,9 @@ __all__ = ["multistep_cpu", "CPU_DTYPES", "KERNELS", "unavailable_reason"]
 CPU_DTYPES = frozenset({torch.float32, torch.float64})
 _DTYPE_NAMES = {torch.float32: "float32", torch.float64: "float64"}
 
-_FORWARD_ARGTYPES = [c_void_p] * 4 + [c_int64] * 2 + [c_double] * 4 + [c_int] * 3
+_FORWARD_ARGTYPES = [c_void_p] * 4 + [c_int64] * 3 + [c_double] * 4 + [c_int] * 3
 _BACKWARD_ARGTYPES = (
-    [c_void_p] * 8 + [c_int64] * 2 + [c_double] * 4 + [c_int] * 4 + [c_double] * 2 + [c_int]
+    [c_void_p] * 8 + [c_int64] * 3 + [c_double] * 4 + [c_int] * 4 + [c_double] * 2 + [c_int]
 )
 _ARGTYPES = {"sa_forward": _FORWARD_ARGTYPES, "sa_backward": _BACKWARD_ARGTYPES}
 

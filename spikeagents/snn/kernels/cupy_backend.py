@@ -79,8 +79,8 @@ class CudaLauncher(Launcher):
 #: kernel argument kinds, in order ("p" pointer, "i" long long, "d" double): the signatures in
 #: neuron_cuda.cu, for launchers that need them spelled out
 ARG_KINDS = {
-    "sa_forward": "ppppp" + "ii" + "dddd" + "ii",
-    "sa_backward": "ppppppppp" + "ii" + "dddd" + "iiii" + "dd",
+    "sa_forward": "ppppp" + "iii" + "dddd" + "ii",
+    "sa_backward": "ppppppppp" + "iii" + "dddd" + "iiii" + "dd",
 }
 
 

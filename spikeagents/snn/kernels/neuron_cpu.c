@@ -14,7 +14,10 @@
  * shape the inner loops gets its own loop (the rest are per-row choices between small loops).
  *
  * Layout: every [T, N] array is C-contiguous (row t at offset t * N); v0 and the per-neuron
- * arrays are [N]. The backward reads X and V (the forward's input and output) and recomputes
+ * arrays are [N]. The input X is either such a [T, N] array (xs = N) or one [N] row fed at
+ * every step (xs = 0: a constant input current, as under direct encoding); its gradient has the
+ * input's shape, so for a constant input the backward sums dL/dX over the steps itself. The
+ * backward reads X and V (the forward's input and output) and recomputes
  * H[t] = charge(V[t-1], X[t]) exactly as the forward computed it, so nothing else is saved.
  */
 #include <stddef.h>
@@ -36,27 +39,27 @@
  * small calls of RL policies never wait for a second thread (costly when the cores are shared
  * with environment workers) */
 #define SA_GRAIN ((int64_t)1 << 17)
-#define SA_ABI_VERSION 2
+#define SA_ABI_VERSION 3
 
 typedef struct {
-    const sa_real *x;  /* [T, N] input current */
+    const sa_real *x;  /* [T, N] input current, or [N] when xs == 0 */
     const sa_real *v0; /* [N] initial potential */
     sa_real *out;      /* [T, N] spikes (not written for non-spiking readouts) */
     sa_real *v;        /* [T, N] potential after reset */
-    int64_t T, N;
+    int64_t T, N, xs;  /* xs: the input's step stride, N or 0 (the same row at every step) */
     sa_real d, v_rest, v_th, v_reset;
 } sa_fwd_args;
 
 typedef struct {
-    const sa_real *x;  /* [T, N] input current */
+    const sa_real *x;  /* [T, N] input current, or [N] when xs == 0 */
     const sa_real *v0; /* [N] initial potential */
     const sa_real *v;  /* [T, N] the forward's potential after reset */
     const sa_real *gs; /* [T, N] dL/dout (not read for non-spiking readouts) */
     const sa_real *gv; /* [T, N] dL/dV output (NULL: none) */
-    sa_real *gx;       /* [T, N] dL/dX */
+    sa_real *gx;       /* dL/dX, shaped as X: [T, N], or [N] summed over T when xs == 0 */
     sa_real *gv0;      /* [N] dL/dV0 */
     double *gd;        /* [N] dL/dd per neuron, summed over T (NULL: not needed) */
-    int64_t T, N;
+    int64_t T, N, xs;
     sa_real d, v_rest, v_th, v_reset, p0, p1;
     int charge, mode, detach, surrogate;
 } sa_bwd_args;
@@ -110,7 +113,7 @@ SA_INLINE void fwd_block(const sa_fwd_args *a, int64_t n0, int64_t len, const in
     for (int64_t j = 0; j < len; ++j) vb[j] = a->v0[n0 + j];
     for (int64_t t = 0; t < a->T; ++t) {
         const int64_t off = t * N + n0;
-        const sa_real *restrict x = a->x + off;
+        const sa_real *restrict x = a->x + t * a->xs + n0;
         sa_real *restrict v = a->v + off;
         if (mode == SA_MODE_NONSPIKING) {
             for (int64_t j = 0; j < len; ++j) {
@@ -231,19 +234,22 @@ SA_INLINE void bwd_block(const sa_bwd_args *a, int64_t n0, int64_t len, const in
     sa_real hb[SA_BLOCK];  /* H[t] */
     sa_real sg[SA_BLOCK];  /* surrogate'(H[t] - V_th) */
     sa_real ghb[SA_BLOCK]; /* dL/dH[t] */
+    sa_real gxb[SA_BLOCK]; /* dL/dX summed over t (constant input) */
     double acc[SA_BLOCK];  /* dL/dd summed over t */
     const sa_real v_th = a->v_th, v_reset = a->v_reset;
     const sa_real dh_dx = sa_dh_dx(a->charge, a->d), dh_dv = sa_dh_dv(a->charge, a->d);
     const int grad_d = a->gd != NULL && a->charge != SA_CHARGE_IF;
     const int64_t N = a->N;
+    const int constant = a->xs == 0;
     for (int64_t j = 0; j < len; ++j) {
         gvb[j] = (sa_real)0;
         sg[j] = (sa_real)0;
+        gxb[j] = (sa_real)0;
         acc[j] = 0.0;
     }
     for (int64_t t = a->T - 1; t >= 0; --t) {
         const int64_t off = t * N + n0;
-        const sa_real *x = a->x + off;
+        const sa_real *x = a->x + t * a->xs + n0;
         const sa_real *vp = t > 0 ? a->v + off - N : a->v0 + n0; /* V[t-1] */
         charge_row(a, vp, x, hb, len);
         if (mode != SA_MODE_NONSPIKING) surrogate_row(a, hb, sg, len);
@@ -252,16 +258,19 @@ SA_INLINE void bwd_block(const sa_bwd_args *a, int64_t n0, int64_t len, const in
             for (int64_t j = 0; j < len; ++j) gvb[j] += gvo[j];
         }
         const sa_real *restrict gs = mode == SA_MODE_NONSPIKING ? NULL : a->gs + off;
-        sa_real *restrict gx = a->gx + off;
+        sa_real *restrict gx = constant ? gxb : a->gx + off;
         for (int64_t j = 0; j < len; ++j) {
             const sa_real g_s = mode == SA_MODE_NONSPIKING ? (sa_real)0 : gs[j];
             const sa_real gh = sa_grad_h(mode, detach, hb[j], sg[j], g_s, gvb[j], v_th, v_reset);
             ghb[j] = gh;
-            gx[j] = gh * dh_dx;
+            /* a constant input collects its gradient over the steps, from t = T-1 down */
+            gx[j] = constant ? gx[j] + gh * dh_dx : gh * dh_dx;
             gvb[j] = gh * dh_dv;
         }
         if (grad_d) decay_row(a, vp, x, ghb, acc, len);
     }
+    if (constant)
+        for (int64_t j = 0; j < len; ++j) a->gx[n0 + j] = gxb[j];
     for (int64_t j = 0; j < len; ++j) a->gv0[n0 + j] = gvb[j];
     if (grad_d)
         for (int64_t j = 0; j < len; ++j) a->gd[n0 + j] = acc[j];
@@ -306,14 +315,14 @@ int sa_abi_version(void) { return SA_ABI_VERSION; }
 int sa_dtype(void) { return SA_DTYPE; }
 
 /*
- * Forward over [T, N]: out = S (ignored for non-spiking readouts), v = V. Scalars come as
- * doubles and are rounded to the dtype here, as torch rounds a Python float it multiplies a
- * tensor by.
+ * Forward over [T, N]: out = S (ignored for non-spiking readouts), v = V. x is [T, N] (xs = N)
+ * or one [N] row fed at every step (xs = 0). Scalars come as doubles and are rounded to the
+ * dtype here, as torch rounds a Python float it multiplies a tensor by.
  */
 void sa_forward(const sa_real *x, const sa_real *v0, sa_real *out, sa_real *v, int64_t T,
-                int64_t N, double d, double v_rest, double v_th, double v_reset, int charge,
-                int mode, int nthreads) {
-    const sa_fwd_args a = {x, v0, out, v, T, N,
+                int64_t N, int64_t xs, double d, double v_rest, double v_th, double v_reset,
+                int charge, int mode, int nthreads) {
+    const sa_fwd_args a = {x, v0, out, v, T, N, xs,
                            (sa_real)d, (sa_real)v_rest, (sa_real)v_th, (sa_real)v_reset};
     const int64_t nblocks = (N + SA_BLOCK - 1) / SA_BLOCK;
     const int nt = sa_num_threads(T, N, nblocks, nthreads);
@@ -340,20 +349,22 @@ void sa_forward(const sa_real *x, const sa_real *v0, sa_real *out, sa_real *v, i
 }
 
 /*
- * Backward over [T, N] from the forward's x, v0 and v: gx = dL/dX, gv0 = dL/dV0 and, when gd
- * is not NULL, gd[n] = dL/dd of neuron n summed over t (the caller sums over n). gv may be NULL
- * (no gradient on the voltage output); gs is not read for non-spiking readouts.
+ * Backward over [T, N] from the forward's x, v0 and v: gx = dL/dX (shaped as x: [N] summed over
+ * the steps when xs == 0), gv0 = dL/dV0 and, when gd is not NULL, gd[n] = dL/dd of neuron n
+ * summed over t (the caller sums over n). gv may be NULL (no gradient on the voltage output);
+ * gs is not read for non-spiking readouts.
  */
 void sa_backward(const sa_real *x, const sa_real *v0, const sa_real *v, const sa_real *gs,
                  const sa_real *gv, sa_real *gx, sa_real *gv0, double *gd, int64_t T, int64_t N,
-                 double d, double v_rest, double v_th, double v_reset, int charge, int mode,
-                 int detach, int surrogate, double p0, double p1, int nthreads) {
-    const sa_bwd_args a = {x, v0, v, gs, gv, gx, gv0, gd, T, N,
+                 int64_t xs, double d, double v_rest, double v_th, double v_reset, int charge,
+                 int mode, int detach, int surrogate, double p0, double p1, int nthreads) {
+    const sa_bwd_args a = {x, v0, v, gs, gv, gx, gv0, gd, T, N, xs,
                            (sa_real)d, (sa_real)v_rest, (sa_real)v_th, (sa_real)v_reset,
                            (sa_real)p0, (sa_real)p1, charge, mode, detach, surrogate};
     const int64_t nblocks = (N + SA_BLOCK - 1) / SA_BLOCK;
     const int nt = sa_num_threads(T, N, nblocks, nthreads);
-    sa_prefer_huge_pages(gx, T * N * (int64_t)sizeof(sa_real));
+    const int64_t gx_bytes = (xs == 0 ? N : T * N) * (int64_t)sizeof(sa_real);
+    sa_prefer_huge_pages(gx, gx_bytes);
     if (nt <= 1) {
         bwd_range(&a, 0, nblocks);
         return;
@@ -362,7 +373,7 @@ void sa_backward(const sa_real *x, const sa_real *v0, const sa_real *v, const sa
 #pragma omp parallel num_threads(nt)
     {
         const int64_t k = omp_get_thread_num(), n = omp_get_num_threads();
-        if (sa_touch_pages(gx, T * N * (int64_t)sizeof(sa_real), k, n)) {
+        if (sa_touch_pages(gx, gx_bytes, k, n)) {
 #pragma omp barrier
         }
         bwd_range(&a, nblocks * k / n, nblocks * (k + 1) / n);

@@ -22,8 +22,14 @@ def multistep_reference(
     spec: NeuronSpec,
     surrogate: SurrogateFunction,
     decay: float | Tensor | None,
+    steps: int | None = None,
 ) -> tuple[Tensor, Tensor]:
-    """Run T steps: ``x_seq [T, ...]``, ``v0 [...]`` -> ``(out_seq, v_seq)``, each ``[T, ...]``."""
+    """Run T steps: ``x_seq [T, ...]``, ``v0 [...]`` -> ``(out_seq, v_seq)``, each ``[T, ...]``.
+
+    With ``steps``, ``x_seq`` is one step's input ``[...]``, fed at every one of ``steps`` steps.
+    """
+    if steps is not None:
+        x_seq = x_seq.unsqueeze(0).expand(steps, *x_seq.shape)
     v = v0
     outs: list[Tensor] = []
     vs: list[Tensor] = []
