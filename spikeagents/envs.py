@@ -41,6 +41,10 @@ from spikeagents.schema import (
 
 __all__ = [
     "WRAPPERS",
+    "MaskVelocity",
+    "NO_VELOCITY_ENVS",
+    "no_velocity_env",
+    "register_envs",
     "ENV_KEYS",
     "FrameSkip",
     "ScaleReward",
@@ -101,6 +105,70 @@ def rescale_action(
     return RescaleAction(env, bound(min_action), bound(max_action))
 
 
+class MaskVelocity(gym.ObservationWrapper):
+    """Hide the velocity entries of the observation (set them to 0), so that a policy without
+    memory cannot know them: the RL Zoo's partially observed test bed for recurrent policies.
+
+    :param env: the env to wrap. :param indices: the entries to hide (default: the velocities
+        of the env's id in :attr:`VELOCITY_INDICES`).
+    """
+
+    #: gymnasium id -> indices of the velocity entries (the RL Zoo's ``MaskVelocityWrapper``)
+    VELOCITY_INDICES: dict[str, tuple[int, ...]] = {
+        "CartPole-v1": (1, 3),
+        "MountainCar-v0": (1,),
+        "MountainCarContinuous-v0": (1,),
+        "Pendulum-v1": (2,),
+        "LunarLander-v3": (2, 3, 5),
+        "LunarLanderContinuous-v3": (2, 3, 5),
+    }
+
+    def __init__(self, env: gym.Env, indices: Sequence[int] | None = None) -> None:
+        super().__init__(env)
+        if indices is None:
+            env_id = env.unwrapped.spec.id if env.unwrapped.spec is not None else None
+            if env_id not in self.VELOCITY_INDICES:
+                raise ValueError(
+                    f"mask_velocity: no velocity indices known for {env_id!r}; pass indices= "
+                    f"(known: {', '.join(self.VELOCITY_INDICES)})"
+                )
+            indices = self.VELOCITY_INDICES[env_id]
+        self.mask = np.ones(env.observation_space.shape, dtype=env.observation_space.dtype)
+        self.mask[list(indices)] = 0
+
+    def observation(self, observation: np.ndarray) -> np.ndarray:
+        return observation * self.mask
+
+
+#: the masked-velocity environments spikeagents registers with gymnasium: id -> the env whose
+#: velocities it hides (``gym.make("CartPoleNoVel-v1")`` works after ``import spikeagents``)
+NO_VELOCITY_ENVS = {
+    "CartPoleNoVel-v1": "CartPole-v1",
+    "PendulumNoVel-v1": "Pendulum-v1",
+    "LunarLanderNoVel-v3": "LunarLander-v3",
+}
+
+
+def no_velocity_env(base_id: str, **kwargs: Any) -> gym.Env:
+    """``gym.make(base_id, **kwargs)`` with its velocities hidden (:class:`MaskVelocity`)."""
+    return MaskVelocity(gym.make(base_id, **kwargs))
+
+
+def register_envs() -> None:
+    """Register :data:`NO_VELOCITY_ENVS` with gymnasium (once; the base env's time limit and
+    reward threshold carry over)."""
+    for env_id, base_id in NO_VELOCITY_ENVS.items():
+        if env_id in gym.registry:
+            continue
+        base = gym.spec(base_id)
+        gym.register(
+            env_id,
+            entry_point="spikeagents.envs:no_velocity_env",
+            kwargs={"base_id": base_id},
+            reward_threshold=base.reward_threshold,
+        )
+
+
 #: wrapper name (as written in ``envs/*.yaml``) -> ``(env, **kwargs) -> wrapped env``
 WRAPPERS: dict[str, Callable[..., gym.Wrapper]] = {
     "time_limit": TimeLimit,  # max_episode_steps
@@ -109,6 +177,7 @@ WRAPPERS: dict[str, Callable[..., gym.Wrapper]] = {
     "rescale_action": rescale_action,  # min_action, max_action
     "frame_skip": FrameSkip,  # skip
     "transform_reward_scale": ScaleReward,  # scale
+    "mask_velocity": MaskVelocity,  # indices (default: the env's velocities)
 }
 
 
@@ -278,3 +347,6 @@ def make_wrapped_env(
         env.reset(seed=seed)
         env.action_space.seed(seed)
     return env
+
+
+register_envs()

@@ -21,7 +21,7 @@ from spikeagents.envs import WRAPPERS, EnvConfig, WrapperSpec, load_env_config, 
 from spikeagents.paths import config_root, zoo_root
 from spikeagents.rl.algos import ALGOS
 from spikeagents.rl.hyperparams import A2CParams, DQNParams, PPOParams
-from spikeagents.rl.policies import SPIKING_KEYS, SpikingActorCriticPolicy, SpikingDQNPolicy
+from spikeagents.rl.policies import SPIKING_KEYS, SpikingActorCriticPolicy
 from spikeagents.rl.recipe import PolicyConfig, TrainConfig, load_train_config
 from spikeagents.schema import ConfigError, Schedule, read_yaml
 
@@ -373,13 +373,14 @@ def test_schedule_math() -> None:
 
 def test_policy_config_mirrors_the_policy_signature() -> None:
     names = [f.name for f in fields(PolicyConfig)]
-    assert names == [*SPIKING_KEYS, "share_features_extractor", "ortho_init", "log_std_init"]
+    actor_critic = ["share_features_extractor", "ortho_init", "log_std_init"]
+    assert names == [*SPIKING_KEYS, *actor_critic, "recurrent_synapses"]
     defaults = PolicyConfig().policy_kwargs("ppo")
     policy = SpikingActorCriticPolicy(
         gym.spaces.Box(-1.0, 1.0, (4,)), gym.spaces.Discrete(2), lambda _: 1e-3
     )
     sig = inspect.signature(SpikingActorCriticPolicy.__init__).parameters
-    for name in names:
+    for name in names[:-1]:  # recurrent_synapses: SpikingRecurrentPolicy's (tests/rl)
         if name in SPIKING_KEYS:  # the policy's defaults are the settings dataclass's
             expected = policy.spiking_kwargs[name]
         else:
@@ -389,6 +390,7 @@ def test_policy_config_mirrors_the_policy_signature() -> None:
     kwargs = PolicyConfig(obs_low=(0.0, 1.0)).policy_kwargs("dqn")
     assert kwargs["hidden_sizes"] == [64] and kwargs["obs_low"] == [0.0, 1.0]
     assert not {"share_features_extractor", "ortho_init", "log_std_init"} & set(kwargs)
+    assert "recurrent_synapses" not in kwargs  # stateful policies only
     assert "log_std_init" in PolicyConfig().policy_kwargs("ppo")
 
 
@@ -462,10 +464,12 @@ def test_sb3_kwargs_construct_the_model(algo: str, env_id: str) -> None:
     if env_id.startswith("LunarLander") and not HAS_BOX2D:
         pytest.skip("LunarLander needs Box2D (pip install box2d)")
     cfg = load_train_config(algo, env_id, seed=0)
-    policy = SpikingDQNPolicy if algo == "dqn" else SpikingActorCriticPolicy
     venv = DummyVecEnv([lambda: make_wrapped_env(cfg.env)] * cfg.n_envs)
-    model = SB3[algo](policy, venv, **cfg.sb3_kwargs())
-    spiking = {k: v for k, v in cfg.policy.policy_kwargs(algo).items() if k in SPIKING_KEYS}
+    # what `spikeagents train` builds: RecurrentPPO + SpikingRecurrentPolicy for stateful recipes
+    model = cfg.algorithm.sb3_class(cfg.algorithm.policy_class, venv, **cfg.sb3_kwargs())
+    assert isinstance(model, SB3[algo]) or cfg.stateful
+    kwargs = cfg.policy.policy_kwargs(algo, cfg.stateful)
+    spiking = {k: v for k, v in kwargs.items() if k in SPIKING_KEYS}
     assert model.policy.spiking_kwargs == spiking
     hp = cfg.hyperparams
     lr = hp.learning_rate

@@ -18,3 +18,15 @@ def test_sb3_cartpole_example_runs(tmp_path, monkeypatch, capsys) -> None:
     out = capsys.readouterr().out
     assert "firing rates at the end" in out and "deterministic evaluation over 20 episodes" in out
     assert (tmp_path / "spiking_ppo_cartpole.zip").exists()
+
+
+def test_sb3_stateful_example_runs(tmp_path, monkeypatch, capsys) -> None:
+    code = (EXAMPLES / "sb3_stateful.py").read_text()
+    assert "model.learn(100_000" in code
+    code = code.replace("model.learn(100_000", "model.learn(512").replace(
+        "progress_bar=True", "progress_bar=False"
+    )
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, "examples/sb3_stateful.py", "exec"), {"__name__": "__main__"})
+    out = capsys.readouterr().out
+    assert "20 episodes:" in out and "membrane carried into the next step" in out

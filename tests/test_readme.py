@@ -28,3 +28,26 @@ def test_readme_example_runs(index: int, tmp_path, monkeypatch) -> None:
     exec(compile(code, f"README block {index}", "exec"), namespace)
     if "raster.png" in code:
         assert os.path.getsize(tmp_path / "raster.png") > 1000
+
+
+COMMANDS = [
+    line.split("#", 1)[0].strip()
+    for line in README.read_text().splitlines()
+    if line.startswith(".venv/bin/spikeagents ")
+]
+
+
+def test_readme_has_commands() -> None:
+    assert len(COMMANDS) >= 10
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_readme_command_lines_parse(command: str) -> None:
+    """Every ``spikeagents`` command line in the README is one the CLI accepts (it is parsed,
+    not run)."""
+    import shlex
+
+    from spikeagents.cli import build_parser
+
+    args = build_parser().parse_args(shlex.split(command)[1:])
+    assert args.command == shlex.split(command)[1]

@@ -4,7 +4,11 @@
 """
 
 from spikeagents.rl.networks import MembraneReadout, SpikingBody, SpikingExtractor, SpikingNetwork
-from spikeagents.rl.policies import SpikingActorCriticPolicy, SpikingDQNPolicy
+from spikeagents.rl.policies import (
+    SpikingActorCriticPolicy,
+    SpikingDQNPolicy,
+    SpikingRecurrentPolicy,
+)
 from spikeagents.rl.settings import SpikingSettings
 
 __all__ = [
@@ -15,4 +19,5 @@ __all__ = [
     "SpikingNetwork",
     "SpikingActorCriticPolicy",
     "SpikingDQNPolicy",
+    "SpikingRecurrentPolicy",
 ]

@@ -16,7 +16,6 @@ from typing import Any
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 
-from spikeagents.rl.algos import get_algo
 from spikeagents.rl.episodes import ObsNormalization
 from spikeagents.rl.recipe import TrainConfig
 from spikeagents.rl.training import load_run_config, make_env
@@ -81,7 +80,7 @@ def load_run_agent(
         candidates.insert(0, candidates.pop(1))
     for name, norm_name in candidates:
         if (run_dir / name).exists():
-            model = get_algo(config.algo).sb3_class.load(run_dir / name, device="cpu")
+            model = config.algorithm.sb3_class.load(run_dir / name, device="cpu")
             normalization = None
             if (run_dir / norm_name).exists():
                 stats = VecNormalize.load(

@@ -43,8 +43,10 @@ class FiringRateCallback(BaseCallback):
     - ``spikes/<body>/layer<i>/silent``: the share of neurons that never fired in the rollout,
 
     (TensorBoard scalars when TensorBoard logging is on) and keeps them in :attr:`latest`.
-    Training passes (minibatch updates) are not measured: they would only repeat the rollout's
-    observations.
+    For a stateful policy (sb3-contrib's ``RecurrentPPO``) it also records
+    ``spikes/carried_membrane/pi`` and ``.../vf``: the mean membrane potential above rest that
+    the actor's and the critic's spiking layers carry into the next rollout. Training passes
+    (minibatch updates) are not measured: they would only repeat the rollout's observations.
     """
 
     def __init__(self, verbose: int = 0) -> None:
@@ -75,6 +77,11 @@ class FiringRateCallback(BaseCallback):
                 if rates[layer] == rates[layer]:  # nothing recorded yet: NaN, not logged
                     self.latest[f"spikes/{name}/layer{i}/rate"] = rates[layer]
                     self.latest[f"spikes/{name}/layer{i}/silent"] = silent[layer]
+        states = getattr(self.model, "_last_lstm_states", None)  # RecurrentPPO's carried state
+        if states is not None and self.monitors:
+            for part in ("pi", "vf"):
+                membrane = getattr(states, part)[0]
+                self.latest[f"spikes/carried_membrane/{part}"] = float(membrane.mean())
         for key, value in self.latest.items():
             self.logger.record(key, value)
 

@@ -6,11 +6,13 @@ from typing import Any
 
 import numpy as np
 from stable_baselines3.common.base_class import BaseAlgorithm
+from torch import nn
 
 from spikeagents.envs import make_wrapped_env
 from spikeagents.rl.agents import LoadedAgent
 from spikeagents.rl.episodes import evaluate_episodes
 from spikeagents.rl.networks import SpikingBody
+from spikeagents.rl.recurrent import SpikingRecurrentLayer
 from spikeagents.snn.monitor import Monitor
 
 __all__ = ["evaluate_agent", "actor_body", "spikes_per_step"]
@@ -46,11 +48,15 @@ def evaluate_agent(
     }
 
 
-def actor_body(model: BaseAlgorithm) -> SpikingBody:
-    """The spiking body that picks actions (the actor's, or the Q-network's)."""
+def actor_body(model: BaseAlgorithm) -> nn.Module:
+    """The spiking network that picks actions: the actor's body, the Q-network's, or a stateful
+    policy's spiking layer."""
     policy = model.policy
+    layer = getattr(policy, "lstm_actor", None)
+    if isinstance(layer, SpikingRecurrentLayer):
+        return layer
     extractor = getattr(policy, "pi_features_extractor", None)
-    if extractor is None:
+    if extractor is None and hasattr(policy, "q_net"):
         extractor = policy.q_net.features_extractor  # DQN
     body = getattr(extractor, "body", None)
     if not isinstance(body, SpikingBody):
@@ -66,11 +72,13 @@ def spikes_per_step(agent: LoadedAgent, env_seed: int = 0, steps: int = 200) -> 
     first ``steps`` steps of a deterministic run (each ``predict`` runs the actor once)."""
     body = actor_body(agent.model)
     env = agent.make_env(seed=env_seed)
-    obs = env.reset()
+    obs, state, start = env.reset(), None, np.ones(1, dtype=bool)
     with Monitor(body, keep_records=False) as monitor:
         for _ in range(steps):
-            action, _ = agent.model.predict(obs, deterministic=True)
-            obs, _, _, _ = env.step(action)
+            action, state = agent.model.predict(
+                obs, state=state, episode_start=start, deterministic=True
+            )
+            obs, _, start, _ = env.step(action)
         total = sum(float(monitor.spike_counts(name).sum()) for name in monitor.layers)
     env.close()
     return total / steps

@@ -40,8 +40,6 @@ from torch import Tensor, nn
 from spikeagents.rl.settings import SpikingSettings
 from spikeagents.snn.dynamics import readout_weights
 from spikeagents.snn.encoding import PoissonEncoder, PopulationEncoder
-from spikeagents.snn.neuron import get_neuron
-from spikeagents.snn.surrogate import get_surrogate
 
 __all__ = [
     "readout_weights",
@@ -91,25 +89,9 @@ class SpikingBody(nn.Module):
         self.linears = nn.ModuleList()
         self.neurons = nn.ModuleList()
         sizes = [first_in, *self.hidden_sizes]
-        alpha = {} if s.surrogate_alpha is None else {"alpha": float(s.surrogate_alpha)}
-        for i in range(len(self.hidden_sizes)):
-            linear = nn.Linear(sizes[i], sizes[i + 1])
-            if s.init_gain != 1.0:
-                with torch.no_grad():
-                    linear.weight.mul_(s.init_gain)
-                    linear.bias.mul_(s.init_gain)
-            self.linears.append(linear)
-            node = get_neuron(
-                s.neuron,
-                tau=s.tau,
-                v_threshold=s.v_threshold,
-                v_reset=s.v_reset,
-                detach_reset=s.detach_reset,
-                surrogate=get_surrogate(s.surrogate, **alpha),
-                step_mode="m",
-                backend=s.backend,
-            )
-            self.neurons.append(node)
+        for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True):
+            self.linears.append(s.make_linear(n_in, n_out))
+            self.neurons.append(s.make_neuron())
 
     def encode(self, obs: Tensor) -> tuple[Tensor, bool]:
         """``obs [B, D]`` -> (encoded input, constant over time?). Constant inputs are ``[B, F]``

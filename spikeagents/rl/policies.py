@@ -28,15 +28,23 @@ from __future__ import annotations
 from typing import Any
 
 from gymnasium import spaces
+from sb3_contrib.common.recurrent.policies import RecurrentActorCriticPolicy
 from stable_baselines3.common.policies import ActorCriticPolicy
 from stable_baselines3.common.type_aliases import Schedule
 from stable_baselines3.dqn.policies import DQNPolicy
 from torch import nn
 
 from spikeagents.rl.networks import SpikingBody, SpikingExtractor
+from spikeagents.rl.recurrent import SpikingRecurrentLayer
 from spikeagents.rl.settings import SPIKING_KEYS, SpikingSettings
 
-__all__ = ["SpikingActorCriticPolicy", "SpikingDQNPolicy", "SPIKING_KEYS", "spiking_modules"]
+__all__ = [
+    "SpikingActorCriticPolicy",
+    "SpikingDQNPolicy",
+    "SpikingRecurrentPolicy",
+    "SPIKING_KEYS",
+    "spiking_modules",
+]
 
 
 class _SpikingPolicy:
@@ -137,13 +145,78 @@ class SpikingDQNPolicy(_SpikingPolicy, DQNPolicy):
         return self._with_settings(super()._get_constructor_parameters())
 
 
-def spiking_modules(policy: nn.Module) -> dict[str, SpikingBody]:
-    """The spiking bodies inside a policy by attribute path, each once (SB3 exposes the actor's
-    extractor under two names), for diagnostics."""
+class SpikingRecurrentPolicy(RecurrentActorCriticPolicy):
+    """A stateful spiking actor-critic policy for sb3-contrib's ``RecurrentPPO``: the membrane
+    potentials of its spiking layer carry over from one environment step to the next.
+
+    sb3-contrib's LSTMs are replaced by :class:`~spikeagents.rl.recurrent.SpikingRecurrentLayer`
+    (one for the actor, one for the critic), so the state lives in ``RecurrentPPO``'s state tuple
+    (``model.predict(obs, state=state, episode_start=starts)``), is reset where ``episode_start``
+    is set, and is trained through time over ``RecurrentPPO``'s padded, masked sequences. The
+    heads (``net_arch=[]``) are the Linear of a non-spiking LIF readout, as in
+    :class:`SpikingActorCriticPolicy`.
+
+    :param recurrent_synapses: also feed the spiking layer its own previous spikes through a
+        learned weight (besides the memory of the membrane).
+    :param kwargs: the spiking settings (:class:`~spikeagents.rl.settings.SpikingSettings`
+        fields; ``hidden_sizes`` holds one width, ``encoder`` is ``direct``) and sb3-contrib's
+        :class:`RecurrentActorCriticPolicy` arguments (``enable_critic_lstm``, ``shared_lstm``,
+        ...; ``lstm_hidden_size`` and ``n_lstm_layers`` follow from the settings).
+    """
+
+    def __init__(
+        self,
+        observation_space: spaces.Space,
+        action_space: spaces.Space,
+        lr_schedule: Schedule,
+        net_arch: list[int] | dict[str, list[int]] | None = None,
+        ortho_init: bool = False,
+        recurrent_synapses: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        settings, rest = SpikingSettings.split(kwargs)
+        for derived in ("lstm_hidden_size", "n_lstm_layers", "lstm_kwargs"):
+            rest.pop(derived, None)  # saved by sb3-contrib; they follow from the settings
+        self.spiking_kwargs: dict[str, Any] = settings.to_kwargs()
+        self.recurrent_synapses = bool(recurrent_synapses)
+        super().__init__(
+            observation_space,
+            action_space,
+            lr_schedule,
+            net_arch=[] if net_arch is None else net_arch,
+            ortho_init=ortho_init,
+            lstm_hidden_size=settings.hidden_sizes[0] if settings.hidden_sizes else 1,
+            n_lstm_layers=1,
+            **rest,
+        )
+        self.lstm_actor = SpikingRecurrentLayer(self.features_dim, settings, recurrent_synapses)
+        if self.lstm_critic is not None:
+            self.lstm_critic = SpikingRecurrentLayer(
+                self.features_dim, settings, recurrent_synapses
+            )
+        if not ortho_init:  # SB3's head initialisation only, as SpikingActorCriticPolicy's
+            self.init_weights(self.action_net, gain=0.01)
+            self.init_weights(self.value_net, gain=1.0)
+        # the optimiser must see the spiking layers' parameters, not the LSTMs' they replace
+        self.optimizer = self.optimizer_class(
+            self.parameters(), lr=lr_schedule(1), **self.optimizer_kwargs
+        )
+
+    def _get_constructor_parameters(self) -> dict[str, Any]:
+        data = super()._get_constructor_parameters()
+        data.update(self.spiking_kwargs)
+        data["recurrent_synapses"] = self.recurrent_synapses
+        return data
+
+
+def spiking_modules(policy: nn.Module) -> dict[str, nn.Module]:
+    """The spiking bodies and stateful spiking layers inside a policy by attribute path, each
+    once (SB3 exposes the actor's extractor under two names), for diagnostics."""
     seen: set[int] = set()
-    out: dict[str, SpikingBody] = {}
+    out: dict[str, nn.Module] = {}
     for name, module in policy.named_modules():
-        if isinstance(module, SpikingBody) and id(module) not in seen:
+        kinds = (SpikingBody, SpikingRecurrentLayer)
+        if isinstance(module, kinds) and id(module) not in seen:
             seen.add(id(module))
             out[name] = module
     return out

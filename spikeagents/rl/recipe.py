@@ -23,10 +23,11 @@ from pathlib import Path
 from typing import Any, get_type_hints
 
 import yaml
+from torch import nn
 
 from spikeagents.envs import ENV_KEYS, EnvConfig, read_env_entry
 from spikeagents.paths import config_root
-from spikeagents.rl.algos import ALGOS
+from spikeagents.rl.algos import ALGOS, Algorithm, get_algo
 from spikeagents.rl.hyperparams import A2CParams, DQNParams, PPOParams
 from spikeagents.rl.settings import SpikingSettings
 from spikeagents.schema import (
@@ -66,19 +67,29 @@ def _check_algo(algo: str) -> None:
 class PolicyConfig(SpikingSettings):
     """The ``policy:`` section of a recipe: the spiking settings
     (:class:`~spikeagents.rl.settings.SpikingSettings`) plus the actor-critic options
-    ``share_features_extractor``, ``ortho_init`` and ``log_std_init`` (SB3's)."""
+    ``share_features_extractor``, ``ortho_init`` and ``log_std_init`` (SB3's), and
+    ``recurrent_synapses`` (stateful policies: the spiking layer also receives its own previous
+    spikes through a learned weight)."""
 
     share_features_extractor: bool = False
     ortho_init: bool = False
     log_std_init: float = 0.0
+    recurrent_synapses: bool = False
 
-    def policy_kwargs(self, algo: str) -> dict[str, Any]:
+    def policy_kwargs(self, algo: str, stateful: bool = False) -> dict[str, Any]:
         """The ``policy_kwargs`` for the spiking policy of ``algo`` (plain data)."""
         _check_algo(algo)
         out = self.to_dict()
         if not ALGOS[algo].actor_critic:
             for key in ACTOR_CRITIC_KEYS:
                 out.pop(key)
+        if stateful:
+            out.pop("share_features_extractor")  # sb3-contrib's own default
+        elif out.pop("recurrent_synapses"):
+            raise ConfigError(
+                "recurrent_synapses needs a stateful policy (stateful: true)",
+                key="recurrent_synapses",
+            )
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -93,6 +104,7 @@ _SCALARS = (
     "checkpoint_freq",
     "device",
     "policy_type",
+    "stateful",
     "stop_when_solved",
 )
 _ENTRY_KEYS = (*_SCALARS, "policy", "hyperparams", "env")
@@ -106,6 +118,9 @@ class TrainConfig:
     :param checkpoint_freq: save every this many env steps (0: never).
     :param policy_type: ``spiking`` (default) or ``mlp``: SB3's ``MlpPolicy`` trained with the
         same recipe, the baseline to compare against (see :meth:`sb3_kwargs`).
+    :param stateful: the policy's membrane carries over from one environment step to the next
+        (a :class:`~spikeagents.rl.policies.SpikingRecurrentPolicy` under sb3-contrib's
+        ``RecurrentPPO``; the ``mlp`` baseline is then its LSTM policy).
     :param stop_when_solved: end training at the first periodic evaluation whose mean reaches
         the environment's ``solved_score``.
     :param source: where it was read from (not compared, not saved).
@@ -122,6 +137,7 @@ class TrainConfig:
     checkpoint_freq: int = 10000
     device: str = "cpu"
     policy_type: str = "spiking"
+    stateful: bool = False
     stop_when_solved: bool = False
     source: str = field(default="", compare=False)
 
@@ -132,6 +148,12 @@ class TrainConfig:
         if not isinstance(self.hyperparams, params):
             raise ConfigError(f"{self.algo} needs {params.__name__}", key="hyperparams")
         check_at_least(self, n_timesteps=0, n_envs=1, eval_freq=0, checkpoint_freq=0)
+        get_algo(self.algo, self.stateful)  # refuses a stateful dqn or a2c, naming what works
+        if self.policy.recurrent_synapses and not self.stateful:
+            raise ConfigError(
+                "recurrent_synapses needs a stateful policy (stateful: true)",
+                key="policy.recurrent_synapses",
+            )
         if self.stop_when_solved and self.env.solved_score is None:
             raise ConfigError(
                 f"stop_when_solved needs a solved_score, and {self.env.id} has none "
@@ -145,19 +167,34 @@ class TrainConfig:
         For ``policy_type: mlp`` the policy keywords are SB3's defaults, except DQN's ``net_arch``
         (``policy.hidden_sizes``, as the RL Zoo's 256x256) and ``log_std_init`` for Box actions.
         """
-        if self.policy_type == "mlp":
+        if self.policy_type == "mlp" and self.stateful:  # the RL Zoo's ppo_lstm policy
+            width = self.policy.hidden_sizes[0]
+            policy_kwargs = {
+                "lstm_hidden_size": width,
+                "ortho_init": False,
+                "activation_fn": nn.ReLU,
+                "enable_critic_lstm": True,
+                "net_arch": {"pi": [width], "vf": [width]},
+                "log_std_init": self.policy.log_std_init,
+            }
+        elif self.policy_type == "mlp":
             if self.algo == "dqn":
                 policy_kwargs = {"net_arch": list(self.policy.hidden_sizes)}
             else:
                 policy_kwargs = {"log_std_init": self.policy.log_std_init}
         else:
-            policy_kwargs = self.policy.policy_kwargs(self.algo)
+            policy_kwargs = self.policy.policy_kwargs(self.algo, self.stateful)
         return {
             **self.hyperparams.sb3_kwargs(),
             "policy_kwargs": policy_kwargs,
             "seed": self.seed,
             "device": self.device,
         }
+
+    @property
+    def algorithm(self) -> Algorithm:
+        """What trains this recipe: the SB3 (or sb3-contrib) class, policy, hyperparameters."""
+        return get_algo(self.algo, self.stateful)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain YAML-able data; :meth:`from_dict` reads it back to an equal config."""

@@ -18,10 +18,14 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
+import torch
+from torch import nn
+
 from spikeagents.schema import ConfigError, check_at_least, check_choice, to_plain
 from spikeagents.snn.dynamics import FAMILIES, READOUT_MODES
 from spikeagents.snn.kernels import BACKEND_CHOICES
-from spikeagents.snn.surrogate import SURROGATES
+from spikeagents.snn.neuron import BaseNode, get_neuron
+from spikeagents.snn.surrogate import SURROGATES, get_surrogate
 
 __all__ = ["SpikingSettings", "SPIKING_KEYS", "OBSERVATION_ENCODERS"]
 
@@ -114,6 +118,31 @@ class SpikingSettings:
         ours = {k: v for k, v in kwargs.items() if k in SPIKING_KEYS}
         rest = {k: v for k, v in kwargs.items() if k not in SPIKING_KEYS}
         return cls(**{**defaults, **ours}), rest
+
+    def make_neuron(self) -> BaseNode:
+        """One multi-step (``[T, B, ...]``) neuron layer of these settings (neuron, tau,
+        threshold, reset, surrogate and its alpha, backend)."""
+        alpha = {} if self.surrogate_alpha is None else {"alpha": float(self.surrogate_alpha)}
+        return get_neuron(
+            self.neuron,
+            tau=self.tau,
+            v_threshold=self.v_threshold,
+            v_reset=self.v_reset,
+            detach_reset=self.detach_reset,
+            surrogate=get_surrogate(self.surrogate, **alpha),
+            step_mode="m",
+            backend=self.backend,
+        )
+
+    def make_linear(self, n_in: int, n_out: int) -> nn.Linear:
+        """A Linear layer feeding spiking neurons: PyTorch's initialisation scaled by
+        ``init_gain`` (weights and bias)."""
+        linear = nn.Linear(n_in, n_out)
+        if self.init_gain != 1.0:
+            with torch.no_grad():
+                linear.weight.mul_(self.init_gain)
+                linear.bias.mul_(self.init_gain)
+        return linear
 
     def with_changes(self, **changes: Any) -> SpikingSettings:
         """A copy with some settings changed (checked again)."""

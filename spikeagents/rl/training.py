@@ -22,7 +22,6 @@ from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
 from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv, VecNormalize
 
 from spikeagents.envs import EnvConfig, make_wrapped_env
-from spikeagents.rl.algos import get_algo
 from spikeagents.rl.callbacks import (
     CheckpointEveryCallback,
     EvalLogCallback,
@@ -103,8 +102,8 @@ def _gamma(cfg: TrainConfig) -> float:
 
 def build_model(cfg: TrainConfig, env: VecEnv, tensorboard_log: str | None = None) -> BaseAlgorithm:
     """``ALGO(SpikingPolicy, env, **cfg.sb3_kwargs())`` (``"MlpPolicy"`` for the MLP baseline)."""
-    algo = get_algo(cfg.algo)
-    policy = "MlpPolicy" if cfg.policy_type == "mlp" else algo.policy_class
+    algo = cfg.algorithm
+    policy = algo.mlp_policy if cfg.policy_type == "mlp" else algo.policy_class
     return algo.sb3_class(
         policy, env, tensorboard_log=tensorboard_log, verbose=0, **cfg.sb3_kwargs()
     )
@@ -144,7 +143,7 @@ def run_training(
     vec_path = run_dir / "vecnormalize.pkl"
     env = make_env(cfg.env, cfg.n_envs, cfg.seed, _gamma(cfg), True, vec_path if resume else None)
     tb = str(run_dir / "tb")
-    algo_cls = get_algo(cfg.algo).sb3_class
+    algo_cls = cfg.algorithm.sb3_class
     if resume:
         ckpt = run_dir / "checkpoint.zip"
         if not ckpt.exists():

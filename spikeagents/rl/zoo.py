@@ -80,8 +80,10 @@ def save_zoo_agent(
     if normalization is None and norm is not None:
         normalization = ObsNormalization.of(norm)
     if normalization is not None:
-        tensors[_NORM_PREFIX + "obs_mean"] = torch.as_tensor(normalization.mean, torch.float64)
-        tensors[_NORM_PREFIX + "obs_var"] = torch.as_tensor(normalization.var, torch.float64)
+        tensors[_NORM_PREFIX + "obs_mean"] = torch.as_tensor(
+            normalization.mean, dtype=torch.float64
+        )
+        tensors[_NORM_PREFIX + "obs_var"] = torch.as_tensor(normalization.var, dtype=torch.float64)
         card["normalization"] = {
             "clip_obs": float(normalization.clip_obs),
             "epsilon": float(normalization.epsilon),

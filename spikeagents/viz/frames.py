@@ -3,6 +3,7 @@ of an environment video."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -18,6 +19,7 @@ _SPIKE = np.array([255, 212, 59], dtype=np.uint8)
 _SEPARATOR = np.array([90, 94, 110], dtype=np.uint8)
 _BAR = np.array([77, 171, 247], dtype=np.uint8)
 _BAR_MAX = np.array([255, 107, 107], dtype=np.uint8)
+_BOUNDARY = np.array([120, 220, 140], dtype=np.uint8)
 
 
 def _resample_max(a: np.ndarray, axis: int, out_len: int) -> np.ndarray:
@@ -43,6 +45,7 @@ def render_raster_panel(
     width_px: int,
     height_px: int,
     v_range: tuple[float, float] | None = None,
+    boundaries: Sequence[int] = (),
 ) -> np.ndarray:
     """Draw a spike raster and (optionally) a bar chart of readout potentials into an RGB image.
 
@@ -53,6 +56,8 @@ def render_raster_panel(
 
     :param v_range: fixed (low, high) of the bar chart, keeping the scale steady across frames;
         None scales each frame to its own values (always including 0).
+    :param boundaries: raster columns where a new episode starts: each gets a vertical line
+        (stateful policies: the membrane was reset there).
     :return: image [height_px, width_px, 3] of dtype uint8.
     """
     func = "render_raster_panel"
@@ -69,6 +74,9 @@ def render_raster_panel(
     cells &= ~_cell_gaps(n, h_raster)[:, None]
     cells &= ~_cell_gaps(window, w)[None, :]
     img[:h_raster][cells] = _SPIKE
+    for column in boundaries:
+        if 0 < column < window:
+            img[:h_raster, int(round(column * w / window))] = _BOUNDARY
     if voltages is None:
         return img
 
