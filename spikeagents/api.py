@@ -29,6 +29,7 @@ from spikeagents.convert.api import convert_run
 from spikeagents.convert.model import INPUT_ENCODERS, MAXPOOLS, OUTPUT_READOUTS
 from spikeagents.convert.normalize import NORMS
 from spikeagents.paths import zoo_root
+from spikeagents.rl.algos import ALGOS
 from spikeagents.rl.evaluation import evaluate_agent
 from spikeagents.rl.recipe import load_train_config
 from spikeagents.rl.recording import play, record_frames
@@ -51,7 +52,11 @@ USER_ERRORS: tuple[type[BaseException], ...] = (
     BackendUnavailableError,
 )
 
+#: the algorithm names ``train`` and the agent commands take
+ALGO_NAMES: tuple[str, ...] = tuple(ALGOS)
+
 __all__ = [
+    "ALGO_NAMES",
     "NoDisplayError",
     "TrainingInterrupted",
     "USER_ERRORS",

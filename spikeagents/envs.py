@@ -323,6 +323,22 @@ def load_env_config(env_id: str, envs_dir: Path | None = None) -> EnvConfig:
     return EnvConfig.from_dict(raw, source)
 
 
+#: what to install for the gymnasium families that need extra packages (entry point prefix)
+EXTRAS = {
+    "gymnasium.envs.mujoco": "MuJoCo: pip install 'spikeagents[mujoco]' (gymnasium[mujoco])",
+    "gymnasium.envs.box2d": "Box2D: pip install box2d (or gymnasium[box2d])",
+}
+
+
+def _missing_package(env_id: str, error: Exception) -> str:
+    """One line naming what ``env_id`` lacks and how to install it."""
+    entry = str(getattr(gym.spec(env_id), "entry_point", ""))
+    for prefix, hint in EXTRAS.items():
+        if entry.startswith(prefix):
+            return hint
+    return str(error).splitlines()[0]
+
+
 def make_wrapped_env(
     env_cfg: EnvConfig, render_mode: str | None = None, seed: int | None = None
 ) -> gym.Env:
@@ -335,12 +351,15 @@ def make_wrapped_env(
     :param render_mode: gymnasium render mode (``None``, ``"rgb_array"``, ``"human"``).
     :param seed: optional seed.
     """
-    env = gym.make(
-        env_cfg.id,
-        render_mode=render_mode,
-        max_episode_steps=env_cfg.max_episode_steps,
-        **env_cfg.kwargs,
-    )
+    try:
+        env = gym.make(
+            env_cfg.id,
+            render_mode=render_mode,
+            max_episode_steps=env_cfg.max_episode_steps,
+            **env_cfg.kwargs,
+        )
+    except gym.error.DependencyNotInstalled as error:
+        raise ConfigError(f"{env_cfg.id} needs {_missing_package(env_cfg.id, error)}") from None
     for spec in env_cfg.wrappers:
         env = WRAPPERS[spec.name](env, **spec.kwargs)
     if seed is not None:

@@ -13,14 +13,15 @@ from pathlib import Path
 import gymnasium as gym
 import numpy as np
 import pytest
+import torch
 import yaml
-from stable_baselines3 import A2C, DQN, PPO
+from stable_baselines3 import A2C, DDPG, DQN, PPO, SAC, TD3
 from stable_baselines3.common.vec_env import DummyVecEnv
 
 from spikeagents.envs import WRAPPERS, EnvConfig, WrapperSpec, load_env_config, make_wrapped_env
 from spikeagents.paths import config_root, zoo_root
 from spikeagents.rl.algos import ALGOS
-from spikeagents.rl.hyperparams import A2CParams, DQNParams, PPOParams
+from spikeagents.rl.hyperparams import A2CParams, ActionNoiseConfig, DQNParams, PPOParams
 from spikeagents.rl.policies import SPIKING_KEYS, SpikingActorCriticPolicy
 from spikeagents.rl.recipe import PolicyConfig, TrainConfig, load_train_config
 from spikeagents.schema import ConfigError, Schedule, read_yaml
@@ -32,7 +33,8 @@ SHIPPED = [
 ]
 ENV_FILES = sorted(ROOT.glob("envs/*.yaml"))
 HAS_BOX2D = importlib.util.find_spec("Box2D") is not None
-SB3 = {"ppo": PPO, "a2c": A2C, "dqn": DQN}
+SB3 = {"ppo": PPO, "a2c": A2C, "dqn": DQN, "sac": SAC, "td3": TD3, "ddpg": DDPG}
+HAS_MUJOCO = importlib.util.find_spec("mujoco") is not None
 
 
 def test_config_root_finds_the_shipped_yamls() -> None:
@@ -83,7 +85,9 @@ def test_every_shipped_recipe_loads_with_its_numbers(algo: str, env_id: str) -> 
         merged = {**default.get(section, {}), **entry.get(section, {})}
         for key, value in merged.items():
             got = getattr(obj, key)
-            if isinstance(value, dict):
+            if key == "action_noise":
+                assert got == ActionNoiseConfig(**value)
+            elif isinstance(value, dict):
                 assert got == Schedule(**value)
             elif isinstance(value, list):
                 assert got == tuple(value)
@@ -124,9 +128,9 @@ def test_entry_is_merged_over_default() -> None:
 
 
 def test_env_absent_from_recipe_file_uses_default_and_gymnasium_spec() -> None:
-    cfg = load_train_config("ppo", "MountainCarContinuous-v0")  # no entry, no envs/ YAML
+    cfg = load_train_config("ppo", "BipedalWalker-v3")  # no entry, no envs/ YAML
     assert cfg.n_timesteps == 100_000 and cfg.hyperparams == PPOParams()
-    assert cfg.env.solved_score == 90.0 and cfg.env.max_episode_steps is None
+    assert cfg.env.solved_score == 300.0 and cfg.env.max_episode_steps is None
 
 
 def test_set_overrides() -> None:
@@ -329,8 +333,9 @@ def test_bad_overrides(override: str, expected: list[str]) -> None:
 
 
 def test_unknown_algo_and_env() -> None:
-    with pytest.raises(ConfigError, match="unknown algorithm 'sac'.*valid choices: ppo, a2c, dqn"):
-        load_train_config("sac", "CartPole-v1")
+    valid = "valid choices: ppo, a2c, dqn, sac, td3, ddpg"
+    with pytest.raises(ConfigError, match=f"unknown algorithm 'trpo'.*{valid}"):
+        load_train_config("trpo", "CartPole-v1")
     with pytest.raises(ConfigError) as info:
         load_train_config("ppo", "CartPoel-v1")
     message = str(info.value)
@@ -374,13 +379,16 @@ def test_schedule_math() -> None:
 def test_policy_config_mirrors_the_policy_signature() -> None:
     names = [f.name for f in fields(PolicyConfig)]
     actor_critic = ["share_features_extractor", "ortho_init", "log_std_init"]
-    assert names == [*SPIKING_KEYS, *actor_critic, "recurrent_synapses"]
+    stateful, off_policy = ["recurrent_synapses"], ["critic_hidden_sizes", "spiking_critic"]
+    assert names == [*SPIKING_KEYS, *actor_critic, *stateful, *off_policy]
+    for name, algorithm in ALGOS.items():  # every policy option some policy takes
+        assert set(algorithm.policy_keys) <= set(names), name
     defaults = PolicyConfig().policy_kwargs("ppo")
     policy = SpikingActorCriticPolicy(
         gym.spaces.Box(-1.0, 1.0, (4,)), gym.spaces.Discrete(2), lambda _: 1e-3
     )
     sig = inspect.signature(SpikingActorCriticPolicy.__init__).parameters
-    for name in names[:-1]:  # recurrent_synapses: SpikingRecurrentPolicy's (tests/rl)
+    for name in [*SPIKING_KEYS, *actor_critic]:  # the others: tests/rl (stateful, continuous)
         if name in SPIKING_KEYS:  # the policy's defaults are the settings dataclass's
             expected = policy.spiking_kwargs[name]
         else:
@@ -392,10 +400,15 @@ def test_policy_config_mirrors_the_policy_signature() -> None:
     assert not {"share_features_extractor", "ortho_init", "log_std_init"} & set(kwargs)
     assert "recurrent_synapses" not in kwargs  # stateful policies only
     assert "log_std_init" in PolicyConfig().policy_kwargs("ppo")
+    sac = PolicyConfig().policy_kwargs("sac")
+    assert sac["critic_hidden_sizes"] == [256, 256] and sac["spiking_critic"] is False
+    assert "ortho_init" not in sac and "critic_hidden_sizes" not in defaults
 
 
 def test_params_use_sb3_names_and_defaults() -> None:
-    for params, algo in ((PPOParams, PPO), (A2CParams, A2C), (DQNParams, DQN)):
+    pairs = [(PPOParams, PPO), (A2CParams, A2C), (DQNParams, DQN)]
+    pairs += [(ALGOS[name].params_class, SB3[name]) for name in ("sac", "td3", "ddpg")]
+    for params, algo in pairs:
         sig = inspect.signature(algo.__init__).parameters
         for f in fields(params):
             assert f.name in sig, f"{params.__name__}.{f.name}"
@@ -463,10 +476,14 @@ def test_every_registered_wrapper_is_described() -> None:
 def test_sb3_kwargs_construct_the_model(algo: str, env_id: str) -> None:
     if env_id.startswith("LunarLander") and not HAS_BOX2D:
         pytest.skip("LunarLander needs Box2D (pip install box2d)")
+    if env_id.endswith("-v5") and not HAS_MUJOCO:
+        pytest.skip("MuJoCo tasks need pip install 'spikeagents[mujoco]'")
     cfg = load_train_config(algo, env_id, seed=0)
     venv = DummyVecEnv([lambda: make_wrapped_env(cfg.env)] * cfg.n_envs)
     # what `spikeagents train` builds: RecurrentPPO + SpikingRecurrentPolicy for stateful recipes
-    model = cfg.algorithm.sb3_class(cfg.algorithm.policy_class, venv, **cfg.sb3_kwargs())
+    action_dim = venv.action_space.shape[0] if venv.action_space.shape else None
+    kwargs = cfg.sb3_kwargs(action_dim)
+    model = cfg.algorithm.sb3_class(cfg.algorithm.policy_class, venv, **kwargs)
     assert isinstance(model, SB3[algo]) or cfg.stateful
     kwargs = cfg.policy.policy_kwargs(algo, cfg.stateful)
     spiking = {k: v for k, v in kwargs.items() if k in SPIKING_KEYS}
@@ -479,6 +496,18 @@ def test_sb3_kwargs_construct_the_model(algo: str, env_id: str) -> None:
     if algo == "dqn":
         assert model.train_freq.frequency == hp.train_freq
         assert model.exploration_final_eps == hp.exploration_final_eps
+    elif cfg.algorithm.continuous:
+        assert (model.train_freq.frequency, model.tau) == (hp.train_freq, hp.tau)
+        assert (model.learning_starts, model.batch_size) == (hp.learning_starts, hp.batch_size)
+        noise = model.action_noise
+        if hp.action_noise is None:
+            assert noise is None
+        else:
+            assert np.allclose(noise._sigma, hp.action_noise.std)
+            assert noise._sigma.shape == venv.action_space.shape
+        critic = model.policy.critic.q_networks[0]
+        widths = [m.out_features for m in critic if isinstance(m, torch.nn.Linear)]
+        assert widths == [*cfg.policy.critic_hidden_sizes, 1]
     else:
         assert (model.n_steps, model.use_sde) == (hp.n_steps, hp.use_sde)
         if hp.use_sde:

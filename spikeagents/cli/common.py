@@ -38,7 +38,7 @@ def add_set_option(parser: argparse.ArgumentParser, what: str) -> None:
 def add_agent_source(p: argparse.ArgumentParser) -> None:
     """``ALGO ENV [--run-dir D | --zoo] [--runs-root D] [--seed N] [--deterministic |
     --stochastic]``: the arguments of every command that loads an agent."""
-    p.add_argument("algo", help="ppo, a2c or dqn")
+    p.add_argument("algo", help=", ".join(api.ALGO_NAMES))
     p.add_argument("env", help="gymnasium env id, e.g. CartPole-v1")
     src = p.add_mutually_exclusive_group()
     src.add_argument("--run-dir", help="a training run directory (default: the latest run)")

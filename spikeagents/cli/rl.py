@@ -19,7 +19,7 @@ COMMANDS = ("train", "enjoy", "record", "evaluate", "benchmark", "zoo")
 def add_parsers(sub: Any) -> None:
     """Add the RL subcommands to the ``spikeagents`` subparsers."""
     t = sub.add_parser("train", help="train a spiking agent", description="Train a spiking agent.")
-    t.add_argument("algo", help="ppo, a2c or dqn")
+    t.add_argument("algo", help=", ".join(api.ALGO_NAMES))
     t.add_argument("env", help="gymnasium env id, e.g. CartPole-v1")
     t.add_argument("--config", help="YAML keyed by env id (default: configs/rl/<algo>.yaml)")
     add_set_option(t, "a config value, e.g. --set policy.T=16")

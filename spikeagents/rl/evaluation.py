@@ -49,8 +49,8 @@ def evaluate_agent(
 
 
 def actor_body(model: BaseAlgorithm) -> nn.Module:
-    """The spiking network that picks actions: the actor's body, the Q-network's, or a stateful
-    policy's spiking layer."""
+    """The spiking network that picks actions: the actor's body (PPO, A2C, SAC, TD3, DDPG), the
+    Q-network's (DQN), or a stateful policy's spiking layer."""
     policy = model.policy
     layer = getattr(policy, "lstm_actor", None)
     if isinstance(layer, SpikingRecurrentLayer):
@@ -58,6 +58,8 @@ def actor_body(model: BaseAlgorithm) -> nn.Module:
     extractor = getattr(policy, "pi_features_extractor", None)
     if extractor is None and hasattr(policy, "q_net"):
         extractor = policy.q_net.features_extractor  # DQN
+    if extractor is None and hasattr(policy, "actor"):
+        extractor = policy.actor.features_extractor  # SAC, TD3, DDPG
     body = getattr(extractor, "body", None)
     if not isinstance(body, SpikingBody):
         raise ValueError(

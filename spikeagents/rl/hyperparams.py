@@ -7,20 +7,71 @@ checks every field against the algorithm's signature. Values that change over tr
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, fields
 from typing import Any
 
-from spikeagents.schema import Schedule, to_plain
+import numpy as np
+from stable_baselines3.common.noise import (
+    ActionNoise,
+    NormalActionNoise,
+    OrnsteinUhlenbeckActionNoise,
+)
 
-__all__ = ["PPOParams", "A2CParams", "DQNParams"]
+from spikeagents.schema import ConfigError, Schedule, check_choice, to_plain
+
+__all__ = [
+    "NOISE_TYPES",
+    "ActionNoiseConfig",
+    "PPOParams",
+    "A2CParams",
+    "DQNParams",
+    "SACParams",
+    "TD3Params",
+    "DDPGParams",
+]
+
+NOISE_TYPES = ("normal", "ornstein-uhlenbeck")
+
+
+@dataclass(frozen=True)
+class ActionNoiseConfig:
+    """Exploration noise added to a deterministic actor's actions (TD3, DDPG), as the RL Zoo's
+    ``noise_type`` / ``noise_std``: ``{type: normal, std: 0.1}``.
+
+    :param type: ``normal`` (independent Gaussian) or ``ornstein-uhlenbeck`` (correlated in time).
+    :param std: its standard deviation, the same for every action dimension.
+    """
+
+    type: str
+    std: float
+
+    def __post_init__(self) -> None:
+        check_choice(self.type, NOISE_TYPES, "type", "noise type")
+        if not self.std > 0:
+            raise ConfigError(f"std must be > 0, got {self.std}", key="std")
+
+    def make(self, action_dim: int) -> ActionNoise:
+        """The SB3 noise object for ``action_dim`` action dimensions."""
+        mean, sigma = np.zeros(action_dim), np.full(action_dim, self.std)
+        if self.type == "normal":
+            return NormalActionNoise(mean, sigma)
+        return OrnsteinUhlenbeckActionNoise(mean, sigma)
 
 
 class _Params:
     """Shared behaviour of the per-algorithm hyperparameter dataclasses."""
 
-    def sb3_kwargs(self) -> dict[str, Any]:
-        """Constructor keyword arguments for the SB3 algorithm (schedules are callables)."""
-        return {f.name: getattr(self, f.name) for f in fields(self)}  # type: ignore[arg-type]
+    def sb3_kwargs(self, action_dim: int | None = None) -> dict[str, Any]:
+        """Constructor keyword arguments for the SB3 algorithm (schedules are callables; the
+        action noise, which needs ``action_dim``, an SB3 noise object)."""
+        out = {f.name: getattr(self, f.name) for f in fields(self)}  # type: ignore[arg-type]
+        noise = out.get("action_noise")
+        if isinstance(noise, ActionNoiseConfig):
+            if action_dim is None:
+                raise ValueError("action noise needs the action dimension")
+            out["action_noise"] = noise.make(action_dim)
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         """Plain YAML-able data (schedules as mappings)."""
@@ -83,3 +134,74 @@ class DQNParams(_Params):
     exploration_initial_eps: float = 1.0
     exploration_final_eps: float = 0.05
     max_grad_norm: float = 10.0
+
+
+def _check_ent_coef(value: float | str) -> None:
+    """SAC's ``ent_coef``: a number, ``auto`` or ``auto_<initial value>`` (SB3's spelling)."""
+    if isinstance(value, str) and not re.fullmatch(r"auto(_[0-9.eE+-]+)?", value):
+        raise ConfigError(
+            f"ent_coef must be a number, 'auto' or 'auto_<initial value>', got {value!r}",
+            key="ent_coef",
+        )
+
+
+@dataclass(frozen=True)
+class SACParams(_Params):
+    """``stable_baselines3.SAC`` hyperparameters (SB3's names and defaults)."""
+
+    learning_rate: float | Schedule = 3e-4
+    buffer_size: int = 1_000_000
+    learning_starts: int = 100
+    batch_size: int = 256
+    tau: float = 0.005
+    gamma: float = 0.99
+    train_freq: int = 1
+    gradient_steps: int = 1
+    action_noise: ActionNoiseConfig | None = None
+    ent_coef: float | str = "auto"
+    target_update_interval: int = 1
+    target_entropy: float | str = "auto"
+    use_sde: bool = False
+    sde_sample_freq: int = -1
+    use_sde_at_warmup: bool = False
+
+    def __post_init__(self) -> None:
+        _check_ent_coef(self.ent_coef)
+        if isinstance(self.target_entropy, str) and self.target_entropy != "auto":
+            raise ConfigError(
+                f"target_entropy must be a number or 'auto', got {self.target_entropy!r}",
+                key="target_entropy",
+            )
+
+
+@dataclass(frozen=True)
+class TD3Params(_Params):
+    """``stable_baselines3.TD3`` hyperparameters (SB3's names and defaults)."""
+
+    learning_rate: float | Schedule = 1e-3
+    buffer_size: int = 1_000_000
+    learning_starts: int = 100
+    batch_size: int = 256
+    tau: float = 0.005
+    gamma: float = 0.99
+    train_freq: int = 1
+    gradient_steps: int = 1
+    action_noise: ActionNoiseConfig | None = None
+    policy_delay: int = 2
+    target_policy_noise: float = 0.2
+    target_noise_clip: float = 0.5
+
+
+@dataclass(frozen=True)
+class DDPGParams(_Params):
+    """``stable_baselines3.DDPG`` hyperparameters (SB3's names and defaults)."""
+
+    learning_rate: float | Schedule = 1e-3
+    buffer_size: int = 1_000_000
+    learning_starts: int = 100
+    batch_size: int = 256
+    tau: float = 0.005
+    gamma: float = 0.99
+    train_freq: int = 1
+    gradient_steps: int = 1
+    action_noise: ActionNoiseConfig | None = None

@@ -48,6 +48,7 @@ __all__ = [
     "ReadoutTrace",
     "SpikingNetwork",
     "SpikingExtractor",
+    "GroupAffine",
 ]
 
 
@@ -126,7 +127,11 @@ class ReadoutTrace(nn.Module):
     def __init__(self, T: int, tau: float = 2.0, readout: str = "mean") -> None:
         super().__init__()
         self.T, self.tau, self.readout = int(T), float(tau), readout
-        self.register_buffer("weights", readout_weights(self.T, tau, readout).float(), False)
+        if readout == "rate":  # the firing rate: the spikes' plain mean over the steps
+            weights = torch.full((self.T,), 1.0 / self.T)
+        else:
+            weights = readout_weights(self.T, tau, readout).float()
+        self.register_buffer("weights", weights, False)
 
     def forward(self, spikes: Tensor) -> Tensor:
         w = self.weights.to(spikes.dtype)
@@ -183,10 +188,15 @@ class SpikingExtractor(BaseFeaturesExtractor):
     potentials of a non-spiking LIF readout: no extra Linear is stacked after the readout.
 
     :param observation_space: a flat ``Box`` observation space.
+    :param output_rates: output the last layer's firing rates (the spikes' mean over the steps)
+        instead of the readout trace: a population of spiking output neurons
+        (``decoder: population_rate``).
     :param kwargs: :class:`~spikeagents.rl.settings.SpikingSettings` fields.
     """
 
-    def __init__(self, observation_space: gym.spaces.Box, **kwargs: Any) -> None:
+    def __init__(
+        self, observation_space: gym.spaces.Box, output_rates: bool = False, **kwargs: Any
+    ) -> None:
         if not isinstance(observation_space, gym.spaces.Box) or len(observation_space.shape) != 1:
             raise ValueError(
                 "spiking policies need a flat Box observation space, got "
@@ -195,7 +205,30 @@ class SpikingExtractor(BaseFeaturesExtractor):
         settings = SpikingSettings(**kwargs)
         super().__init__(observation_space, features_dim=int(settings.hidden_sizes[-1]))
         self.body = SpikingBody(int(observation_space.shape[0]), settings)
-        self.trace = ReadoutTrace(settings.T, settings.readout_tau, settings.readout)
+        readout = "rate" if output_rates else settings.readout
+        self.trace = ReadoutTrace(settings.T, settings.readout_tau, readout)
 
     def forward(self, observations: Tensor) -> Tensor:
         return self.trace(self.body(observations.float()))
+
+
+class GroupAffine(nn.Module):
+    r"""The population decoder's last step (PopSAN): per action dimension :math:`d`, the mean of
+    its group of ``pop_size`` output values, then a learned affine map,
+    :math:`a_d = w_d \, \frac{1}{P} \sum_{j} y_{d P + j} + b_d`.
+
+    Shapes: ``y [B, A P] -> a [B, A]``. :param action_dim: A. :param pop_size: P.
+    """
+
+    def __init__(self, action_dim: int, pop_size: int) -> None:
+        super().__init__()
+        self.action_dim, self.pop_size = int(action_dim), int(pop_size)
+        self.weight = nn.Parameter(torch.ones(self.action_dim))
+        self.bias = nn.Parameter(torch.zeros(self.action_dim))
+
+    def forward(self, y: Tensor) -> Tensor:
+        groups = y.view(*y.shape[:-1], self.action_dim, self.pop_size).mean(-1)
+        return groups * self.weight + self.bias
+
+    def extra_repr(self) -> str:
+        return f"action_dim={self.action_dim}, pop_size={self.pop_size}"

@@ -57,6 +57,7 @@ class _SpikingPolicy:
     def _take_settings(self, kwargs: dict[str, Any], **defaults: Any) -> dict[str, Any]:
         """Split ``kwargs``; return SB3's share with the extractor set up."""
         settings, rest = SpikingSettings.split(kwargs, **defaults)
+        settings.check_membrane_decoder(type(self).__name__)
         self.spiking_kwargs = settings.to_kwargs()
         extra = dict(rest.pop("features_extractor_kwargs", None) or {})
         self._extra_fe_kwargs = extra
@@ -175,6 +176,7 @@ class SpikingRecurrentPolicy(RecurrentActorCriticPolicy):
         **kwargs: Any,
     ) -> None:
         settings, rest = SpikingSettings.split(kwargs)
+        settings.check_membrane_decoder(type(self).__name__)
         for derived in ("lstm_hidden_size", "n_lstm_layers", "lstm_kwargs"):
             rest.pop(derived, None)  # saved by sb3-contrib; they follow from the settings
         self.spiking_kwargs: dict[str, Any] = settings.to_kwargs()
@@ -211,11 +213,14 @@ class SpikingRecurrentPolicy(RecurrentActorCriticPolicy):
 
 def spiking_modules(policy: nn.Module) -> dict[str, nn.Module]:
     """The spiking bodies and stateful spiking layers inside a policy by attribute path, each
-    once (SB3 exposes the actor's extractor under two names), for diagnostics."""
+    once (SB3 exposes the actor's extractor under two names), for diagnostics; the target
+    networks of SAC, TD3 and DDPG (copies of the online ones) are left out."""
     seen: set[int] = set()
     out: dict[str, nn.Module] = {}
     for name, module in policy.named_modules():
         kinds = (SpikingBody, SpikingRecurrentLayer)
+        if "_target" in name:
+            continue
         if isinstance(module, kinds) and id(module) not in seen:
             seen.add(id(module))
             out[name] = module

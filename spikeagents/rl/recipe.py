@@ -28,8 +28,15 @@ from torch import nn
 from spikeagents.envs import ENV_KEYS, EnvConfig, read_env_entry
 from spikeagents.paths import config_root
 from spikeagents.rl.algos import ALGOS, Algorithm, get_algo
-from spikeagents.rl.hyperparams import A2CParams, DQNParams, PPOParams
-from spikeagents.rl.settings import SpikingSettings
+from spikeagents.rl.hyperparams import (
+    A2CParams,
+    DDPGParams,
+    DQNParams,
+    PPOParams,
+    SACParams,
+    TD3Params,
+)
+from spikeagents.rl.settings import SPIKING_KEYS, SpikingSettings
 from spikeagents.schema import (
     ConfigError,
     build,
@@ -47,14 +54,11 @@ from spikeagents.schema import (
 
 __all__ = [
     "POLICY_TYPES",
-    "ACTOR_CRITIC_KEYS",
     "PolicyConfig",
     "TrainConfig",
     "load_train_config",
 ]
 
-#: policy keys that only actor-critic policies take (dropped for DQN)
-ACTOR_CRITIC_KEYS = ("share_features_extractor", "ortho_init", "log_std_init")
 #: ``policy_type``: the spiking policy, or SB3's ``MlpPolicy`` as the non-spiking baseline
 POLICY_TYPES = ("spiking", "mlp")
 
@@ -66,30 +70,41 @@ def _check_algo(algo: str) -> None:
 @dataclass(frozen=True)
 class PolicyConfig(SpikingSettings):
     """The ``policy:`` section of a recipe: the spiking settings
-    (:class:`~spikeagents.rl.settings.SpikingSettings`) plus the actor-critic options
-    ``share_features_extractor``, ``ortho_init`` and ``log_std_init`` (SB3's), and
-    ``recurrent_synapses`` (stateful policies: the spiking layer also receives its own previous
-    spikes through a learned weight)."""
+    (:class:`~spikeagents.rl.settings.SpikingSettings`) plus the options of particular policies:
+
+    - actor-critic (PPO, A2C): ``share_features_extractor``, ``ortho_init``, ``log_std_init``
+      (SB3's);
+    - continuous off-policy (SAC, TD3, DDPG): ``critic_hidden_sizes`` (the critics' MLP) and
+      ``spiking_critic`` (spiking critics instead), ``share_features_extractor``, and SAC's
+      ``log_std_init`` (gSDE);
+    - stateful (``stateful: true``): ``recurrent_synapses`` (the spiking layer also receives its
+      own previous spikes through a learned weight).
+    """
 
     share_features_extractor: bool = False
     ortho_init: bool = False
     log_std_init: float = 0.0
     recurrent_synapses: bool = False
+    critic_hidden_sizes: tuple[int, ...] = (256, 256)
+    spiking_critic: bool = False
 
     def policy_kwargs(self, algo: str, stateful: bool = False) -> dict[str, Any]:
-        """The ``policy_kwargs`` for the spiking policy of ``algo`` (plain data)."""
+        """The ``policy_kwargs`` for the spiking policy of ``algo`` (plain data): the spiking
+        settings and the options that policy takes."""
         _check_algo(algo)
-        out = self.to_dict()
-        if not ALGOS[algo].actor_critic:
-            for key in ACTOR_CRITIC_KEYS:
-                out.pop(key)
+        algorithm = ALGOS[algo]
+        out = {key: to_plain(getattr(self, key)) for key in SPIKING_KEYS}
+        out.update({key: to_plain(getattr(self, key)) for key in algorithm.policy_keys})
         if stateful:
             out.pop("share_features_extractor")  # sb3-contrib's own default
-        elif out.pop("recurrent_synapses"):
+            out["recurrent_synapses"] = self.recurrent_synapses
+        elif self.recurrent_synapses:
             raise ConfigError(
                 "recurrent_synapses needs a stateful policy (stateful: true)",
                 key="recurrent_synapses",
             )
+        if not algorithm.continuous:
+            self.check_membrane_decoder(algo)
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -129,7 +144,7 @@ class TrainConfig:
     algo: str
     env: EnvConfig
     policy: PolicyConfig
-    hyperparams: PPOParams | A2CParams | DQNParams
+    hyperparams: PPOParams | A2CParams | DQNParams | SACParams | TD3Params | DDPGParams
     n_timesteps: int
     n_envs: int = 1
     seed: int | None = None
@@ -161,11 +176,14 @@ class TrainConfig:
                 key="stop_when_solved",
             )
 
-    def sb3_kwargs(self) -> dict[str, Any]:
+    def sb3_kwargs(self, action_dim: int | None = None) -> dict[str, Any]:
         """Keyword arguments for ``PPO/A2C/DQN(policy_class, env, **kwargs)``.
 
         For ``policy_type: mlp`` the policy keywords are SB3's defaults, except DQN's ``net_arch``
-        (``policy.hidden_sizes``, as the RL Zoo's 256x256) and ``log_std_init`` for Box actions.
+        (``policy.hidden_sizes``, as the RL Zoo's 256x256), the continuous algorithms'
+        ``net_arch`` (``policy.critic_hidden_sizes`` for actor and critics) and ``log_std_init``
+        for Box actions. The action noise of TD3 and DDPG is made here (it needs the action
+        dimension: pass ``action_dim``).
         """
         if self.policy_type == "mlp" and self.stateful:  # the RL Zoo's ppo_lstm policy
             width = self.policy.hidden_sizes[0]
@@ -177,6 +195,8 @@ class TrainConfig:
                 "net_arch": {"pi": [width], "vf": [width]},
                 "log_std_init": self.policy.log_std_init,
             }
+        elif self.policy_type == "mlp" and self.algorithm.continuous:  # actor and critics alike
+            policy_kwargs = {"net_arch": list(self.policy.critic_hidden_sizes)}
         elif self.policy_type == "mlp":
             if self.algo == "dqn":
                 policy_kwargs = {"net_arch": list(self.policy.hidden_sizes)}
@@ -185,7 +205,7 @@ class TrainConfig:
         else:
             policy_kwargs = self.policy.policy_kwargs(self.algo, self.stateful)
         return {
-            **self.hyperparams.sb3_kwargs(),
+            **self.hyperparams.sb3_kwargs(action_dim),
             "policy_kwargs": policy_kwargs,
             "seed": self.seed,
             "device": self.device,

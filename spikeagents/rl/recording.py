@@ -20,8 +20,11 @@ __all__ = ["readout_module", "watch_episodes", "play", "record_frames"]
 
 def readout_module(model: BaseAlgorithm) -> str:
     """The name of the policy module whose output is the readout potentials (logits, Gaussian
-    means or Q-values): ``action_net``, or the Q-network for DQN."""
-    return "q_net" if hasattr(model.policy, "q_net") else "action_net"
+    means or Q-values): ``action_net``, the Q-network for DQN, the actor's decoder (``actor.mu``)
+    for SAC, TD3 and DDPG."""
+    if hasattr(model.policy, "q_net"):
+        return "q_net"
+    return "actor.mu" if hasattr(model.policy, "actor") else "action_net"
 
 
 def watch_episodes(

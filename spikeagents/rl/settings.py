@@ -27,12 +27,17 @@ from spikeagents.snn.kernels import BACKEND_CHOICES
 from spikeagents.snn.neuron import BaseNode, get_neuron
 from spikeagents.snn.surrogate import SURROGATES, get_surrogate
 
-__all__ = ["SpikingSettings", "SPIKING_KEYS", "OBSERVATION_ENCODERS"]
+__all__ = ["SpikingSettings", "SPIKING_KEYS", "OBSERVATION_ENCODERS", "ACTION_DECODERS"]
 
 #: how an observation enters the first layer: ``direct`` (as a constant input current, the
 #: :class:`~spikeagents.snn.encoding.ConstantEncoder`), ``poisson`` (Bernoulli spikes with
 #: probability ``sigmoid(obs)``), ``population`` (Gaussian receptive fields, PopSAN)
 OBSERVATION_ENCODERS = ("direct", "poisson", "population")
+#: how a continuous actor (SAC, TD3, DDPG) turns its spikes into actions: ``membrane`` (the
+#: non-spiking LIF readout, one neuron per action dimension), ``population`` (a group of
+#: readout neurons per dimension, their membranes averaged, then a learned affine map, PopSAN),
+#: ``population_rate`` (the same with spiking output neurons and their firing rates)
+ACTION_DECODERS = ("membrane", "population", "population_rate")
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,9 @@ class SpikingSettings:
     :param readout: ``last`` (the readout membrane potential at the last step) or ``mean``
         (averaged over the T steps).
     :param readout_tau: time constant of the non-spiking LIF readout, >= 1.
+    :param decoder: how a continuous actor decodes actions (:data:`ACTION_DECODERS`; the other
+        policies read the membrane).
+    :param decoder_pop_size: output neurons per action dimension (population decoders).
     """
 
     T: int = 16
@@ -77,6 +85,8 @@ class SpikingSettings:
     backend: str = "auto"
     readout: str = "mean"
     readout_tau: float = 2.0
+    decoder: str = "membrane"
+    decoder_pop_size: int = 10
 
     def __post_init__(self) -> None:
         for name in ("hidden_sizes", "obs_low", "obs_high"):  # lists given in Python -> tuples
@@ -90,6 +100,7 @@ class SpikingSettings:
             "encoder": OBSERVATION_ENCODERS,
             "readout": READOUT_MODES,
             "backend": BACKEND_CHOICES,
+            "decoder": ACTION_DECODERS,
         }
         for key, valid in choices.items():
             check_choice(getattr(self, key), valid, key, key)
@@ -101,7 +112,17 @@ class SpikingSettings:
                 f"got {list(self.hidden_sizes)}",
                 key="hidden_sizes",
             )
-        check_at_least(self, pop_size=1, readout_tau=1)
+        check_at_least(self, pop_size=1, readout_tau=1, decoder_pop_size=1)
+
+    def check_membrane_decoder(self, policy: str) -> None:
+        """Refuse a population ``decoder`` for a policy that reads the membrane (all but the
+        continuous actors of SAC, TD3 and DDPG)."""
+        if self.decoder != "membrane":
+            raise ConfigError(
+                f"decoder {self.decoder!r} is for the continuous actors (sac, td3, ddpg); "
+                f"{policy} reads the membrane (decoder: membrane)",
+                key="decoder",
+            )
 
     def to_kwargs(self) -> dict[str, Any]:
         """The settings as plain data (lists, not tuples): ``policy_kwargs`` keys."""

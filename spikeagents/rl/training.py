@@ -22,6 +22,7 @@ from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
 from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv, VecNormalize
 
 from spikeagents.envs import EnvConfig, make_wrapped_env
+from spikeagents.rl.algos import check_action_space
 from spikeagents.rl.callbacks import (
     CheckpointEveryCallback,
     EvalLogCallback,
@@ -104,8 +105,10 @@ def build_model(cfg: TrainConfig, env: VecEnv, tensorboard_log: str | None = Non
     """``ALGO(SpikingPolicy, env, **cfg.sb3_kwargs())`` (``"MlpPolicy"`` for the MLP baseline)."""
     algo = cfg.algorithm
     policy = algo.mlp_policy if cfg.policy_type == "mlp" else algo.policy_class
+    shape = env.action_space.shape
+    action_dim = int(shape[0]) if shape else None
     return algo.sb3_class(
-        policy, env, tensorboard_log=tensorboard_log, verbose=0, **cfg.sb3_kwargs()
+        policy, env, tensorboard_log=tensorboard_log, verbose=0, **cfg.sb3_kwargs(action_dim)
     )
 
 
@@ -133,6 +136,9 @@ def run_training(
     """
     if threads:
         torch.set_num_threads(threads)  # small RL networks: one thread per process is fastest
+    probe = make_wrapped_env(cfg.env)  # before anything is written: can the algorithm act here?
+    check_action_space(cfg.algo, cfg.env.id, probe.action_space)
+    probe.close()
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     with (run_dir / "command.txt").open("a") as f:

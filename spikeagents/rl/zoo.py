@@ -2,8 +2,9 @@
 
 Each agent is a folder ``zoo/<algo>/<env>/`` with:
 
-- ``weights.safetensors``: the policy's ``state_dict`` (plus observation-normalisation statistics
-  as ``vecnormalize.obs_mean`` / ``vecnormalize.obs_var`` when the env normalises observations);
+- ``weights.safetensors``: the policy's ``state_dict``, what acting needs of it (the actor alone
+  for SAC, TD3 and DDPG; no target copies), plus observation-normalisation statistics
+  (``vecnormalize.obs_mean`` / ``vecnormalize.obs_var``) when the env normalises observations;
 - ``card.yaml``: the resolved training config, timesteps, seed, evaluation result and the
   sha256 of the weights file.
 
@@ -22,6 +23,7 @@ import yaml
 from safetensors.torch import load_file, save_file
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.vec_env import VecEnv
+from torch import Tensor
 
 from spikeagents.datasets.download import file_digest
 from spikeagents.rl.agents import LoadedAgent
@@ -44,6 +46,7 @@ WEIGHTS = "weights.safetensors"
 CARD = "card.yaml"
 _NORM_PREFIX = "vecnormalize."
 _TARGET = "q_net_target."
+_ACTOR = "actor."
 
 
 class ZooError(ValueError):
@@ -72,8 +75,7 @@ def save_zoo_agent(
     """
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
-    # DQN's target network is a copy of the Q-network for acting: not stored, rebuilt on load
-    state = {k: v for k, v in model.policy.state_dict().items() if not k.startswith(_TARGET)}
+    state = _acting_state(model.policy.state_dict(), config)
     tensors, aliases = _dedupe(state)
     card: dict[str, Any] = {"aliases": aliases} if aliases else {}
     norm = model.get_vec_normalize_env()
@@ -176,14 +178,38 @@ def load_zoo_agent(path: str | Path, env: VecEnv | None = None, device: str = "c
         # env: irrelevant, the model only acts here
         warnings.filterwarnings("ignore", message=".*mini-batch size.*")
         model = build_model(config, env)
-    if hasattr(model.policy, "q_net_target") and not any(k.startswith(_TARGET) for k in tensors):
-        for key, value in list(tensors.items()):
-            if key.startswith("q_net."):
-                tensors[_TARGET + key[len("q_net.") :]] = value
-    model.policy.load_state_dict(tensors)
+    _load_acting_state(model.policy, tensors)
     model.policy.to(device)
     model.num_timesteps = int(card.get("timesteps", 0))
     return LoadedAgent(model, config, path, normalization, card)
+
+
+def _acting_state(state: dict[str, Tensor], config: TrainConfig) -> dict[str, Tensor]:
+    """What acting needs of a policy's ``state_dict``: DQN's target network is a copy of its
+    Q-network (rebuilt on load); SAC, TD3 and DDPG act with the actor alone (critics and
+    targets are for training)."""
+    if config.algorithm.continuous:
+        return {k: v for k, v in state.items() if k.startswith(_ACTOR)}
+    return {k: v for k, v in state.items() if not k.startswith(_TARGET)}
+
+
+def _load_acting_state(policy: torch.nn.Module, tensors: dict[str, Tensor]) -> None:
+    """Load what :func:`_acting_state` kept; the rest is rebuilt (targets as copies) or, for
+    the critics of a continuous agent, left as initialised (a zoo agent acts, it does not
+    train)."""
+    if hasattr(policy, "q_net_target") and not any(k.startswith(_TARGET) for k in tensors):
+        for key, value in list(tensors.items()):
+            if key.startswith("q_net."):
+                tensors[_TARGET + key[len("q_net.") :]] = value
+    if not hasattr(policy, "actor") or any(not k.startswith(_ACTOR) for k in tensors):
+        policy.load_state_dict(tensors)  # strict: every tensor of the policy
+        return
+    missing = policy.load_state_dict(tensors, strict=False).missing_keys
+    lacking = [k for k in missing if k.startswith(_ACTOR)]
+    if lacking:
+        raise ZooError(f"the zoo weights lack actor tensors: {', '.join(lacking[:3])}")
+    if getattr(policy, "actor_target", None) is not None:
+        policy.actor_target.load_state_dict(policy.actor.state_dict())
 
 
 def list_zoo(root: str | Path) -> list[tuple[Path, dict[str, Any]]]:
