@@ -16,15 +16,20 @@ def test_readme_has_examples() -> None:
     assert len(BLOCKS) >= 4
 
 
+def _small(code: str) -> str:
+    """A README block with the training budget cut to a smoke run."""
+    code = code.replace("model.learn(20_000)", "model.learn(128)")
+    return code.replace('"CartPole-v1",', '"CartPole-v1", n_steps=64, batch_size=64,')
+
+
 @pytest.mark.parametrize("index", range(len(BLOCKS)))
 def test_readme_example_runs(index: int, tmp_path, monkeypatch) -> None:
-    code = BLOCKS[index].replace("model.learn(20_000)", "model.learn(128)")
-    code = code.replace('"CartPole-v1",', '"CartPole-v1", n_steps=64, batch_size=64,')
+    code = _small(BLOCKS[index])
     monkeypatch.chdir(tmp_path)
     namespace: dict = {}
     if index > 0:  # later blocks build on earlier ones, as a reader running them in order would
-        for earlier in BLOCKS[1:index]:
-            exec(compile(earlier, f"README block {BLOCKS.index(earlier)}", "exec"), namespace)
+        for i, earlier in enumerate(BLOCKS[1:index], start=1):
+            exec(compile(_small(earlier), f"README block {i}", "exec"), namespace)
     exec(compile(code, f"README block {index}", "exec"), namespace)
     if "raster.png" in code:
         assert os.path.getsize(tmp_path / "raster.png") > 1000

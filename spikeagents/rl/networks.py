@@ -30,6 +30,7 @@ keyword arguments).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import gymnasium as gym
@@ -107,14 +108,21 @@ class SpikingBody(nn.Module):
 
     def forward(self, obs: Tensor) -> Tensor:
         """``obs [B, D]`` -> spikes of the last layer ``[T, B, H]``."""
+        *_, (_, spikes) = self.layers(obs)
+        return spikes
+
+    def layers(self, obs: Tensor) -> Iterator[tuple[Tensor, Tensor]]:
+        """Run the network layer by layer, yielding each layer's input current (``[B, H]`` when
+        constant over the steps, else ``[T, B, H]``) and its spikes ``[T, B, H]``."""
         x, constant = self.encode(obs)
         for i, (linear, node) in enumerate(zip(self.linears, self.neurons, strict=True)):
             node.reset()
+            current = linear(x)  # nn.Linear applies over the leading [T, B] dims
             if i == 0 and constant:  # the first Linear runs once, and the kernel reads it once
-                x = node(linear(x), steps=self.T)
+                x = node(current, steps=self.T)
             else:
-                x = node(linear(x))  # nn.Linear applies over the leading [T, B] dims
-        return x
+                x = node(current)
+            yield current, x
 
 
 class ReadoutTrace(nn.Module):

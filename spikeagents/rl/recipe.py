@@ -28,6 +28,7 @@ from torch import nn
 from spikeagents.envs import ENV_KEYS, EnvConfig, read_env_entry
 from spikeagents.paths import config_root
 from spikeagents.rl.algos import ALGOS, Algorithm, get_algo
+from spikeagents.rl.homeostasis import HomeostasisConfig
 from spikeagents.rl.hyperparams import (
     A2CParams,
     DDPGParams,
@@ -121,6 +122,7 @@ _SCALARS = (
     "policy_type",
     "stateful",
     "stop_when_solved",
+    "homeostasis",
 )
 _ENTRY_KEYS = (*_SCALARS, "policy", "hyperparams", "env")
 
@@ -138,6 +140,8 @@ class TrainConfig:
         ``RecurrentPPO``; the ``mlp`` baseline is then its LSTM policy).
     :param stop_when_solved: end training at the first periodic evaluation whose mean reaches
         the environment's ``solved_score``.
+    :param homeostasis: move silent spiking neurons back to threshold during training
+        (:class:`~spikeagents.rl.homeostasis.HomeostasisConfig`; ``None``: off).
     :param source: where it was read from (not compared, not saved).
     """
 
@@ -154,6 +158,7 @@ class TrainConfig:
     policy_type: str = "spiking"
     stateful: bool = False
     stop_when_solved: bool = False
+    homeostasis: HomeostasisConfig | None = None
     source: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
@@ -219,7 +224,7 @@ class TrainConfig:
     def to_dict(self) -> dict[str, Any]:
         """Plain YAML-able data; :meth:`from_dict` reads it back to an equal config."""
         out: dict[str, Any] = {"algo": self.algo}
-        out.update({key: getattr(self, key) for key in _SCALARS})
+        out.update({key: to_plain(getattr(self, key)) for key in _SCALARS})
         out["env"] = self.env.to_dict()
         out["policy"] = self.policy.to_dict()
         out["hyperparams"] = self.hyperparams.to_dict()

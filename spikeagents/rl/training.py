@@ -29,6 +29,7 @@ from spikeagents.rl.callbacks import (
     FiringRateCallback,
     save_checkpoint,
 )
+from spikeagents.rl.homeostasis import HomeostasisCallback
 from spikeagents.rl.recipe import TrainConfig
 from spikeagents.rundir import atomic_save, atomic_write_text
 
@@ -176,6 +177,8 @@ def run_training(
         CheckpointEveryCallback(run_dir, cfg.checkpoint_freq),
         FiringRateCallback(),
     ]
+    if cfg.homeostasis is not None and cfg.policy_type == "spiking":
+        callbacks.append(HomeostasisCallback(cfg.homeostasis))
     if progress:
         callbacks.append(ProgressBarCallback())
     remaining = cfg.n_timesteps - model.num_timesteps
