@@ -4,9 +4,12 @@ For each seed, the spiking agent and the MLP agent train at the same time in two
 (one torch thread each, as RL on a CPU is fastest that way), so both see the same machine load.
 Each run evaluates deterministically every ``--eval-freq`` steps (5 episodes; its time is not
 counted in ``learn_s``) to find the first step that reaches the solved score, then 20 episodes at
-the end. Writes a Markdown table to ``benchmarks/results/rl_<algo>_<env>.md``.
+the end. Writes a Markdown table to ``benchmarks/results/rl_<algo>_<env>.md`` (``--plot``: the
+periodic evaluations of every run as curves in a PNG beside it; ``--target``: the score counted
+as reached, default the env's solved score).
 
     python benchmarks/rl_learning.py --algo ppo --env CartPole-v1 --seeds 8
+  python benchmarks/rl_learning.py --algo sac --env HalfCheetah-v5 --timesteps 1e5 --seeds 1 --plot
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ def run_one(
     overrides: list[str],
     eval_freq: int,
     timesteps: int | None,
+    target: float | None = None,
 ) -> dict[str, Any]:
     import numpy as np
     import torch
@@ -48,7 +52,7 @@ def run_one(
     if kind == "mlp":  # what `spikeagents train --mlp` trains (DQN: net_arch = hidden_sizes)
         cfg = replace(cfg, policy_type="mlp")
     model = build_model(cfg, env)
-    solved = cfg.env.solved_score
+    solved = target if target is not None else cfg.env.solved_score
 
     class Evals(BaseCallback):
         def __init__(self) -> None:
@@ -113,17 +117,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--env", default="CartPole-v1")
     p.add_argument("--seeds", type=int, default=8)
     p.add_argument("--first-seed", type=int, default=0)
-    p.add_argument("--timesteps", type=int)
+    p.add_argument("--timesteps", type=lambda text: int(float(text)))  # 1e5 works
     p.add_argument("--eval-freq", type=int, default=10_000)
     p.add_argument("--set", dest="overrides", action="append", default=[])
     p.add_argument("--no-baseline", action="store_true", help="spiking runs only")
     p.add_argument("--out", help="result file (default: results/rl_<algo>_<env>.md)")
     p.add_argument("--workers", type=int, default=2, help="parallel processes (default 2)")
+    p.add_argument("--target", type=float, help="score counted as reached (default: solved)")
+    p.add_argument("--plot", action="store_true", help="also the curves as a PNG")
     args = p.parse_args(argv)
     cli_args = sys.argv[1:] if argv is None else argv
     kinds = ["spiking"] if args.no_baseline else ["spiking", "mlp"]
     jobs = [
-        (args.algo, args.env, s, k, args.overrides, args.eval_freq, args.timesteps)
+        (args.algo, args.env, s, k, args.overrides, args.eval_freq, args.timesteps, args.target)
         for s in range(args.first_seed, args.first_seed + args.seeds)
         for k in kinds
     ]
@@ -158,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
             f"| {s} | {_cells(sp)} | "
             + (f"{_cells(ml)} | {ratio:.2f} |" if ml else "- | - | - | - | - |")
         )
-    solved = results[0]["solved_score"]
+    solved = args.target if args.target is not None else results[0]["solved_score"]
     sp_ok = sum(
         by[("spiking", s)]["final_mean"] >= solved
         for s in range(args.first_seed, args.first_seed + args.seeds)
@@ -192,6 +198,12 @@ def main(argv: list[str] | None = None) -> int:
     lines += ["", "Raw results:", "", "```json", json.dumps(results, indent=1), "```", ""]
     out = Path(args.out) if args.out else RESULTS / f"rl_{args.algo}_{args.env}.md"
     out.parent.mkdir(parents=True, exist_ok=True)
+    if args.plot:
+        from curves import plot_curves  # benchmarks/curves.py
+
+        title = f"{args.algo.upper()} {args.env}: spiking (solid) vs MLP (dashed)"
+        plot_curves(results, title, solved, out.with_suffix(".png"))
+        lines.insert(lines.index("Raw results:"), f"Curves: {out.with_suffix('.png').name}\n")
     out.write_text("\n".join(lines))
     print("\n".join(lines[: lines.index("Raw results:")]))
     return 0

@@ -6,6 +6,9 @@ first step whose periodic evaluation reached the env's solved score, and ``learn
 
     python benchmarks/rl_runs.py runs/a2c/CartPole-v1_* --title "A2C on CartPole-v1" \\
         --out benchmarks/results/rl_a2c_CartPole-v1.md
+
+Spiking runs and their ``--mlp`` twins can be mixed: the table then gives each seed's learn()
+time ratio, and ``--plot`` draws both curves (spiking solid, MLP dashed) into a PNG.
 """
 
 from __future__ import annotations
@@ -45,12 +48,14 @@ def table(rows: list[dict], title: str) -> list[str]:
         "best_model.zip); `first solved`: first periodic evaluation at or above the solved score "
         f"({solved}).",
         "",
-        "| seed | final | best periodic (step) | first solved | steps | learn s | command |",
-        "|---|---|---|---|---|---|---|",
+        "| policy | seed | final | best periodic (step) | first solved | steps | learn s "
+        "| command |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(
-            f"| {r['seed']} | {r['final_eval_mean']:.1f} | {r['best_periodic']:.1f} "
+            f"| {r.get('policy_type', 'spiking')} | {r['seed']} | {r['final_eval_mean']:.1f} | "
+            f"{r['best_periodic']:.1f} "
             f"({r['best_step']}) | {r['first_solved_step']} | {r['timesteps']} | "
             f"{r['learn_seconds_without_eval']} | `{r['command']}` |"
         )
@@ -62,6 +67,17 @@ def table(rows: list[dict], title: str) -> list[str]:
             f"Final evaluation >= {solved}: {final_ok}/{len(rows)} runs; "
             f"a periodic evaluation >= {solved}: {best_ok}/{len(rows)} runs.",
         ]
+    by = {(r.get("policy_type", "spiking"), r["seed"]): r for r in rows}
+    ratios = [
+        f"seed {seed}: {r['learn_seconds_without_eval'] / mlp['learn_seconds_without_eval']:.2f}"
+        for (kind, seed), r in by.items()
+        if kind == "spiking" and (mlp := by.get(("mlp", seed))) is not None
+    ]
+    if ratios:
+        lines += [
+            "",
+            f"learn() time, spiking / MLP (same seed, run side by side): {'; '.join(ratios)}.",
+        ]
     return lines
 
 
@@ -70,12 +86,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("run_dirs", nargs="+", type=Path)
     p.add_argument("--title", default="Training runs")
     p.add_argument("--out", type=Path, help="write the Markdown table here (default: print only)")
+    p.add_argument("--plot", type=Path, help="also draw the curves into this PNG")
+    p.add_argument("--target", type=float, help="a line on the plot (default: the solved score)")
     args = p.parse_args(argv)
     missing = [str(d) for d in args.run_dirs if not (d / "summary.json").exists()]
     if missing:
         p.error(f"not finished run directories (no summary.json): {', '.join(missing)}")
     rows = sorted((run_row(d) for d in args.run_dirs), key=lambda r: (r["seed"] is None, r["seed"]))
     lines = table(rows, args.title)
+    if args.plot:
+        from curves import plot_curves  # benchmarks/curves.py
+
+        runs = [{**r, "kind": r.get("policy_type", "spiking")} for r in rows]
+        target = args.target if args.target is not None else rows[0]["solved_score"]
+        plot_curves(runs, args.title, target, args.plot)
+        lines += ["", f"Curves: {args.plot.name}"]
     print("\n".join(lines))
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
