@@ -106,7 +106,24 @@ class _SpikingContinuous:
         critic.q_networks = networks
         return critic
 
-    def _spiking_parameters(self, data: dict[str, Any]) -> dict[str, Any]:
+    def _spiking_actor(self, actor_class: type[nn.Module], squash: bool) -> Any:
+        """SB3's ``actor_class`` on the spiking extractor, its head replaced by the population
+        decoder (through tanh when ``squash``: TD3's deterministic action) if one is set."""
+        extractor = self._actor_extractor()
+        kwargs = {**self.actor_kwargs, "net_arch": []}
+        kwargs.update(features_extractor=extractor, features_dim=extractor.features_dim)
+        actor = actor_class(**kwargs)
+        decoder = self._decoder(extractor.features_dim)
+        if decoder is not None:
+            actor.mu = nn.Sequential(decoder, nn.Tanh()) if squash else decoder
+        return actor.to(self.device)
+
+    def make_critic(self, features_extractor: Any = None) -> ContinuousCritic:
+        critic = super().make_critic(features_extractor)  # type: ignore[misc]
+        return self._spiking_q_networks(critic) if self.spiking_critic else critic
+
+    def _get_constructor_parameters(self) -> dict[str, Any]:
+        data = super()._get_constructor_parameters()  # type: ignore[misc]
         data.update(self.spiking_kwargs)
         data.update(
             spiking_critic=self.spiking_critic, critic_hidden_sizes=list(self.critic_hidden_sizes)
@@ -145,21 +162,7 @@ class SpikingSACPolicy(_SpikingContinuous, SACPolicy):
         super().__init__(observation_space, action_space, lr_schedule, net_arch, **rest)
 
     def make_actor(self, features_extractor: Any = None) -> SACActor:
-        extractor = self._actor_extractor()
-        kwargs = {**self.actor_kwargs, "net_arch": []}
-        kwargs.update(features_extractor=extractor, features_dim=extractor.features_dim)
-        actor = SACActor(**kwargs)
-        decoder = self._decoder(extractor.features_dim)
-        if decoder is not None:
-            actor.mu = decoder
-        return actor.to(self.device)
-
-    def make_critic(self, features_extractor: Any = None) -> ContinuousCritic:
-        critic = super().make_critic(features_extractor)
-        return self._spiking_q_networks(critic) if self.spiking_critic else critic
-
-    def _get_constructor_parameters(self) -> dict[str, Any]:
-        return self._spiking_parameters(super()._get_constructor_parameters())
+        return self._spiking_actor(SACActor, squash=False)  # SAC squashes its Gaussian sample
 
 
 class SpikingTD3Policy(_SpikingContinuous, TD3Policy):
@@ -186,18 +189,4 @@ class SpikingTD3Policy(_SpikingContinuous, TD3Policy):
         super().__init__(observation_space, action_space, lr_schedule, net_arch, **rest)
 
     def make_actor(self, features_extractor: Any = None) -> TD3Actor:
-        extractor = self._actor_extractor()
-        kwargs = {**self.actor_kwargs, "net_arch": []}
-        kwargs.update(features_extractor=extractor, features_dim=extractor.features_dim)
-        actor = TD3Actor(**kwargs)
-        decoder = self._decoder(extractor.features_dim)
-        if decoder is not None:
-            actor.mu = nn.Sequential(decoder, nn.Tanh())
-        return actor.to(self.device)
-
-    def make_critic(self, features_extractor: Any = None) -> ContinuousCritic:
-        critic = super().make_critic(features_extractor)
-        return self._spiking_q_networks(critic) if self.spiking_critic else critic
-
-    def _get_constructor_parameters(self) -> dict[str, Any]:
-        return self._spiking_parameters(super()._get_constructor_parameters())
+        return self._spiking_actor(TD3Actor, squash=True)

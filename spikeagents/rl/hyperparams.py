@@ -29,6 +29,7 @@ __all__ = [
     "SACParams",
     "TD3Params",
     "DDPGParams",
+    "HyperParams",
 ]
 
 NOISE_TYPES = ("normal", "ornstein-uhlenbeck")
@@ -146,10 +147,11 @@ def _check_ent_coef(value: float | str) -> None:
 
 
 @dataclass(frozen=True)
-class SACParams(_Params):
-    """``stable_baselines3.SAC`` hyperparameters (SB3's names and defaults)."""
+class DDPGParams(_Params):
+    """``stable_baselines3.DDPG`` hyperparameters (SB3's names and defaults); SAC's and TD3's
+    add theirs to these."""
 
-    learning_rate: float | Schedule = 3e-4
+    learning_rate: float | Schedule = 1e-3
     buffer_size: int = 1_000_000
     learning_starts: int = 100
     batch_size: int = 256
@@ -158,6 +160,22 @@ class SACParams(_Params):
     train_freq: int = 1
     gradient_steps: int = 1
     action_noise: ActionNoiseConfig | None = None
+
+
+@dataclass(frozen=True)
+class TD3Params(DDPGParams):
+    """``stable_baselines3.TD3`` hyperparameters (SB3's names and defaults)."""
+
+    policy_delay: int = 2
+    target_policy_noise: float = 0.2
+    target_noise_clip: float = 0.5
+
+
+@dataclass(frozen=True)
+class SACParams(DDPGParams):
+    """``stable_baselines3.SAC`` hyperparameters (SB3's names and defaults)."""
+
+    learning_rate: float | Schedule = 3e-4
     ent_coef: float | str = "auto"
     target_update_interval: int = 1
     target_entropy: float | str = "auto"
@@ -174,34 +192,5 @@ class SACParams(_Params):
             )
 
 
-@dataclass(frozen=True)
-class TD3Params(_Params):
-    """``stable_baselines3.TD3`` hyperparameters (SB3's names and defaults)."""
-
-    learning_rate: float | Schedule = 1e-3
-    buffer_size: int = 1_000_000
-    learning_starts: int = 100
-    batch_size: int = 256
-    tau: float = 0.005
-    gamma: float = 0.99
-    train_freq: int = 1
-    gradient_steps: int = 1
-    action_noise: ActionNoiseConfig | None = None
-    policy_delay: int = 2
-    target_policy_noise: float = 0.2
-    target_noise_clip: float = 0.5
-
-
-@dataclass(frozen=True)
-class DDPGParams(_Params):
-    """``stable_baselines3.DDPG`` hyperparameters (SB3's names and defaults)."""
-
-    learning_rate: float | Schedule = 1e-3
-    buffer_size: int = 1_000_000
-    learning_starts: int = 100
-    batch_size: int = 256
-    tau: float = 0.005
-    gamma: float = 0.99
-    train_freq: int = 1
-    gradient_steps: int = 1
-    action_noise: ActionNoiseConfig | None = None
+#: any algorithm's hyperparameters (a recipe's ``hyperparams:``)
+HyperParams = PPOParams | A2CParams | DQNParams | SACParams | TD3Params | DDPGParams

@@ -29,14 +29,7 @@ from spikeagents.envs import ENV_KEYS, EnvConfig, read_env_entry
 from spikeagents.paths import config_root
 from spikeagents.rl.algos import ALGOS, Algorithm, get_algo
 from spikeagents.rl.homeostasis import HomeostasisConfig
-from spikeagents.rl.hyperparams import (
-    A2CParams,
-    DDPGParams,
-    DQNParams,
-    PPOParams,
-    SACParams,
-    TD3Params,
-)
+from spikeagents.rl.hyperparams import HyperParams
 from spikeagents.rl.settings import SPIKING_KEYS, SpikingSettings
 from spikeagents.schema import (
     ConfigError,
@@ -148,7 +141,7 @@ class TrainConfig:
     algo: str
     env: EnvConfig
     policy: PolicyConfig
-    hyperparams: PPOParams | A2CParams | DQNParams | SACParams | TD3Params | DDPGParams
+    hyperparams: HyperParams
     n_timesteps: int
     n_envs: int = 1
     seed: int | None = None
